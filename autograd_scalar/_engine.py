@@ -1,0 +1,713 @@
+"""The engine: ``Value``, the graph it records, and reverse-mode ``backward``.
+
+The engine knows no particular operation. A node records the ``Primitive`` that made
+it and its operands; ``backward`` asks that primitive for its local partial
+derivatives and applies the chain rule. The rule table (``_rules``) registers every
+primitive and binds Python's operators onto ``Value``.
+
+Layout of a node, chosen for speed and memory (a graph node costs ~130 bytes):
+
+- ``_op`` is the primitive, or ``None`` for a leaf;
+- ``_a`` and ``_b`` hold the operands: ``(x, None)`` for a unary primitive, ``(x, y)``
+  for a binary one, ``(x, (y, z, ...))`` beyond. An operand that is a plain number
+  (the ``2`` in ``x * 2``) is kept as that number: it is a constant, not a node, so no
+  derivative is ever taken with respect to it.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import ContextDecorator
+from contextvars import ContextVar, Token
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final
+
+__all__ = [
+    "Primitive",
+    "Value",
+    "detect_anomaly",
+    "enable_grad",
+    "is_grad_enabled",
+    "no_grad",
+    "stop_gradient",
+]
+
+# -------------------------------------------------------------------------------------
+# Grad modes. One context variable, so each thread (and each asyncio task) has its own.
+# -------------------------------------------------------------------------------------
+
+_RECORD: Final = 1  # build the graph (the default)
+_NO_GRAD: Final = 0  # build nothing: results are leaves
+_ANOMALY: Final = 2  # build the graph, checking every value and local derivative
+
+_MODE: ContextVar[int] = ContextVar("autograd_scalar_mode", default=_RECORD)
+_mode = _MODE.get
+
+
+class _Mode(ContextDecorator):
+    _mode: int
+
+    def __enter__(self) -> None:
+        self._tokens: list[Token[int]] = getattr(self, "_tokens", [])
+        self._tokens.append(_MODE.set(self._mode))
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        _MODE.reset(self._tokens.pop())
+
+
+class no_grad(_Mode):  # noqa: N801 -- PyTorch's name for the same thing
+    """Record no graph inside this block: operations on Values give leaves.
+
+    Works as a context manager or a decorator, per thread and per asyncio task.
+
+    >>> x = Value(2.0)
+    >>> with no_grad():
+    ...     y = x * x
+    >>> y.op, y.parents
+    ('', ())
+    """
+
+    _mode = _NO_GRAD
+
+
+class enable_grad(_Mode):  # noqa: N801 -- PyTorch's name for the same thing
+    """Record the graph again inside a ``no_grad`` block.
+
+    >>> with no_grad():
+    ...     with enable_grad():
+    ...         y = Value(2.0) * 3
+    >>> y.op
+    'mul'
+    """
+
+    _mode = _RECORD
+
+
+class detect_anomaly(_Mode):  # noqa: N801 -- PyTorch's name for the same thing
+    """Raise ``FloatingPointError`` at the first nan or inf value or local derivative.
+
+    Inside this block every operation checks its result and its local partial
+    derivatives; the error names the operation, its inputs, and the file and line
+    that created the node.
+
+    >>> import autograd_scalar as ag
+    >>> with detect_anomaly():
+    ...     ag.log(Value(0.0) + 1e-320) * 0  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    FloatingPointError: log(1e-320): local derivative is inf (created at ...)
+    """
+
+    _mode = _ANOMALY
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations on Values record a graph here and now.
+
+    >>> is_grad_enabled()
+    True
+    """
+    return _mode() != _NO_GRAD
+
+
+# -------------------------------------------------------------------------------------
+# Primitives
+# -------------------------------------------------------------------------------------
+
+Partial = Callable[..., Any]
+"""A local partial derivative: ``partial(ans, *inputs)``, where ``ans`` is the output.
+
+It is written in ordinary arithmetic over the polymorphic functions, so it can be
+evaluated on numbers (first order) or on Values (to differentiate again).
+"""
+
+
+def _is_number(x: object) -> bool:
+    return type(x) is float or type(x) is int or isinstance(x, numbers.Real)
+
+
+def _describe(x: object) -> str:
+    return repr(x.data) if isinstance(x, Value) else repr(x)
+
+
+class Primitive:
+    """An operation the engine can differentiate: a forward and its local partials.
+
+    Calling it applies it: on plain numbers it returns a plain number, and if any
+    argument is a ``Value`` it returns a ``Value`` recorded in the graph. Make new
+    ones with ``autograd_scalar.primitive``.
+
+    Attributes:
+        name: what errors, ``Value.op`` and drawings call it.
+        fn: the forward on plain numbers.
+        partials: one local partial derivative per input, each called as
+            ``partial(ans, *inputs)``.
+        domain: a predicate on plain inputs that holds where the primitive is defined
+            and differentiable (an open set: kinks and edges are excluded); ``None``
+            means everywhere. Tests and strategies sample inside it.
+    """
+
+    __slots__ = ("_d0", "_d1", "arity", "domain", "fn", "name", "partials")
+
+    def __init__(
+        self,
+        name: str,
+        fn: Callable[..., Any],
+        partials: tuple[Partial, ...],
+        domain: Callable[..., bool] | None = None,
+    ) -> None:
+        if not partials:
+            raise ValueError(
+                f"primitive {name!r} needs at least one partial derivative"
+            )
+        self.name = name
+        self.fn = fn
+        self.partials = partials
+        self.arity = len(partials)
+        self.domain = domain
+        # The first two partials, unpacked for the hot loop in backward.
+        self._d0 = partials[0]
+        self._d1 = partials[1] if len(partials) > 1 else partials[0]
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}/{self.arity}>"
+
+    def __call__(self, *args: Any) -> Any:
+        if len(args) != self.arity:
+            raise TypeError(
+                f"{self.name}() takes {self.arity} argument(s), got {len(args)}"
+            )
+        datas = []
+        lifted = False
+        for x in args:
+            if isinstance(x, Value):
+                datas.append(x.data)
+                lifted = True
+            elif _is_number(x):
+                datas.append(x)
+            else:
+                raise TypeError(
+                    f"{self.name}() takes numbers or Values, "
+                    f"got {type(x).__name__}: {x!r}"
+                )
+        data = self.forward(args, datas)
+        if not lifted:
+            return data
+        return _record(self, data, args)
+
+    def method(self, reflected: bool = False) -> Callable[..., Any]:
+        """This primitive as a ``Value`` method (an operator, or ``x.exp()``).
+
+        A binary method takes a Value or a number as the other operand and returns
+        ``NotImplemented`` for anything else, so Python raises its own ``TypeError``;
+        ``reflected=True`` gives the ``__rop__`` form (``2 - x``). This is the hot
+        path of graph building, so it makes the node directly.
+        """
+        op = self
+        fn = self.fn
+        value = Value
+        mode = _mode
+        new = _new
+
+        def make(data: Any, x: Any, y: Any) -> Value:
+            out = new(value)
+            out.data = data
+            out.grad = 0
+            out.label = ""
+            out._op = op
+            out._a = x
+            out._b = y
+            return out
+
+        def unary(x: Value) -> Value:
+            try:
+                data = fn(x.data)
+            except (ArithmeticError, ValueError) as err:
+                raise _forward_error(op, err, (x,)) from None
+            if mode() != _RECORD:
+                return _record(op, data, (x,))
+            out = new(value)  # make(), inlined on the hot path
+            out.data = data
+            out.grad = 0
+            out.label = ""
+            out._op = op
+            out._a = x
+            out._b = None
+            return out
+
+        def binary(x: Value, y: Any) -> Any:
+            yd = y.data if type(y) is value else _operand(y)
+            if yd is NotImplemented:
+                return yd
+            try:
+                data = fn(x.data, yd)
+            except (ArithmeticError, ValueError) as err:
+                raise _forward_error(op, err, (x, y)) from None
+            if mode() != _RECORD:
+                return _record(op, data, (x, y))
+            out = new(value)  # make(), inlined on the hot path
+            out.data = data
+            out.grad = 0
+            out.label = ""
+            out._op = op
+            out._a = x
+            out._b = y
+            return out
+
+        def reflected_binary(y: Value, x: Any) -> Any:  # x OP y, as y.__rop__(x)
+            xd = _operand(x)
+            if xd is NotImplemented:
+                return xd
+            try:
+                data = fn(xd, y.data)
+            except (ArithmeticError, ValueError) as err:
+                raise _forward_error(op, err, (x, y)) from None
+            if mode() != _RECORD:
+                return _record(op, data, (x, y))
+            return make(data, x, y)
+
+        if self.arity == 1 and not reflected:
+            return unary
+        if self.arity == 2:
+            return reflected_binary if reflected else binary
+        raise TypeError(f"{self.name} has {self.arity} operands: no operator form")
+
+    def forward(self, args: tuple[Any, ...] | list[Any], datas: list[Any]) -> Any:
+        """Run ``fn`` on plain numbers; a domain error names this primitive and args."""
+        try:
+            return self.fn(*datas)
+        except (ArithmeticError, ValueError) as err:
+            raise _forward_error(self, err, args) from None
+
+
+def _operand(y: Any) -> Any:
+    """The number in an operand, or NotImplemented for one that is not a number."""
+    if type(y) is float or type(y) is int or isinstance(y, numbers.Real):
+        return y
+    if isinstance(y, Value):
+        return y.data
+    return NotImplemented
+
+
+def _forward_error(
+    op: Primitive, err: Exception, args: tuple[Any, ...] | list[Any]
+) -> Exception:
+    shown = ", ".join(_describe(x) for x in args)
+    return type(err)(f"{op.name}({shown}): {err}")
+
+
+def _record(op: Primitive, data: Any, args: tuple[Any, ...] | list[Any]) -> Value:
+    """Make the node for ``op`` applied to ``args`` (the generic, slower path)."""
+    mode = _mode()
+    if mode == _NO_GRAD:
+        return Value(data)
+    out = _new(Value)
+    out.data = data
+    out.grad = 0
+    out.label = ""
+    out._op = op
+    out._a = args[0]
+    if len(args) == 1:
+        out._b = None
+    elif len(args) == 2:
+        out._b = args[1]
+    else:
+        out._b = tuple(args[1:])
+    if mode == _ANOMALY:
+        _check_anomaly(out)
+    return out
+
+
+def _check_anomaly(node: Value) -> None:
+    op = node._op
+    assert op is not None
+    inputs = node._inputs()
+    datas = [x.data if isinstance(x, Value) else x for x in inputs]
+    problem = ""
+    if _not_finite(node.data):
+        problem = f"value is {node.data}"
+    else:
+        for i, (x, partial) in enumerate(zip(inputs, op.partials, strict=True)):
+            if isinstance(x, Value):
+                d = partial(node.data, *datas)
+                if _not_finite(d):
+                    which = f" {i}" if op.arity > 1 else ""
+                    problem = f"local derivative{which} is {d}"
+                    break
+    if problem:
+        shown = ", ".join(repr(d) for d in datas)
+        raise FloatingPointError(
+            f"{op.name}({shown}): {problem} (created at {_user_frame()})"
+        )
+
+
+def _not_finite(x: Any) -> bool:
+    try:
+        return not math.isfinite(x)
+    except (TypeError, OverflowError):  # a huge Fraction or int is finite
+        return False
+
+
+def _user_frame() -> str:
+    """The file and line of the innermost frame outside this package."""
+    package = __name__.rpartition(".")[0]
+    frame = sys._getframe(1)
+    while frame is not None:
+        if not frame.f_globals.get("__name__", "").startswith(package + "."):
+            return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+        frame = frame.f_back  # type: ignore[assignment]
+    return "<unknown>"
+
+
+# -------------------------------------------------------------------------------------
+# Value
+# -------------------------------------------------------------------------------------
+
+
+class Value:
+    """A scalar that remembers how it was computed, so its gradient can be found.
+
+    Arithmetic on Values (``+ - * / **``, comparisons, ``abs``) and the package's
+    functions (``exp``, ``tanh``, ...) record a graph; ``backward()`` fills ``grad``.
+
+    >>> x = Value(3.0, label="x")
+    >>> y = x * x + 2 * x
+    >>> y.backward()
+    >>> y.data, x.grad
+    (15.0, 8.0)
+
+    Attributes:
+        data: the number (``int``, ``float``, ``Fraction`` or any real number; exact
+            types stay exact under ``+ - * /`` and integer powers).
+        grad: after ``out.backward()``, d(out)/d(self); starts at ``0``.
+        label: a name for drawings and explanations.
+    """
+
+    __slots__ = ("_a", "_b", "_op", "data", "grad", "label")
+    # numpy defers to our reflected operators: np.float64(2) * Value(3) is a Value.
+    __array_ufunc__ = None
+
+    data: Any
+    grad: Any
+    label: str
+    _op: Primitive | None
+    _a: Any
+    _b: Any
+
+    def __init__(self, data: float, label: str = "") -> None:
+        if not _is_number(data) or isinstance(data, Value):
+            hint = " (use .detach() to copy a Value)" if isinstance(data, Value) else ""
+            raise TypeError(
+                f"Value() takes a real number, got {type(data).__name__}: "
+                f"{data!r}{hint}"
+            )
+        self.data = data
+        self.grad = 0
+        self.label = label
+        self._op = None
+        self._a = None
+        self._b = None
+
+    # -- what a node is ------------------------------------------------------------
+
+    @property
+    def op(self) -> str:
+        """The name of the primitive that made this Value; ``""`` for a leaf."""
+        return "" if self._op is None else self._op.name
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The input Values of the operation that made this one (constants omitted)."""
+        return tuple(x for x in self._inputs() if isinstance(x, Value))
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for a Value made by ``Value(...)``, not by an operation."""
+        return self._op is None
+
+    def _inputs(self) -> tuple[Any, ...]:
+        """Every operand, in order: Values and plain-number constants."""
+        if self._op is None:
+            return ()
+        if self._b is None:
+            return (self._a,)
+        if type(self._b) is tuple:
+            return (self._a, *self._b)
+        return (self._a, self._b)
+
+    # -- conversions ---------------------------------------------------------------
+
+    def __float__(self) -> float:
+        return float(self.data)
+
+    def __int__(self) -> int:
+        return int(self.data)
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    def _repr_html_(self) -> str:
+        """Rich display in Jupyter: data, grad and the operation that made it."""
+        import html
+
+        op = html.escape(self.op or "leaf")
+        label = f"<b>{html.escape(self.label)}</b> " if self.label else ""
+        return (
+            f"<code>{label}Value</code> <small>({op})</small>"
+            "<table><tr><th>data</th><th>grad</th></tr>"
+            f"<tr><td>{html.escape(repr(self.data))}</td>"
+            f"<td>{html.escape(repr(self.grad))}</td></tr></table>"
+        )
+
+    # Comparisons look at data (so max, min and sorted work); == and hash stay
+    # identity-based (the object defaults), so Values can live in sets and dicts.
+    def __lt__(self, other: Value | float) -> bool:
+        return self.data < _data(other)  # type: ignore[no-any-return]
+
+    def __le__(self, other: Value | float) -> bool:
+        return self.data <= _data(other)  # type: ignore[no-any-return]
+
+    def __gt__(self, other: Value | float) -> bool:
+        return self.data > _data(other)  # type: ignore[no-any-return]
+
+    def __ge__(self, other: Value | float) -> bool:
+        return self.data >= _data(other)  # type: ignore[no-any-return]
+
+    # -- gradients -----------------------------------------------------------------
+
+    def detach(self) -> Value:
+        """A new leaf with the same data, cut off from the graph.
+
+        >>> x = Value(2.0)
+        >>> (x * x).detach().parents
+        ()
+        """
+        return Value(self.data, self.label)
+
+    def backward(self, gradient: Any = None, *, create_graph: bool = False) -> None:
+        """Fill ``grad`` of every node in this Value's graph with d(self)/d(node).
+
+        The graph is sorted topologically from ``self`` without recursion (a chain of
+        a million nodes is fine) and each node's local chain rule runs once.
+
+        - ``self`` is seeded with ``gradient`` (default 1).
+        - Nodes made by operations get their gradient afresh on every call; leaves
+          *accumulate*, as in PyTorch, so gradients of several outputs add up (call
+          ``zero_grad`` to start over). Two outputs sharing interior nodes never
+          double count.
+        - ``create_graph=True`` evaluates the local rules on Values, so every
+          ``grad`` set is itself a Value that can be differentiated again.
+
+        >>> x = Value(3.0)
+        >>> h = x * x
+        >>> (h * 2).backward()
+        >>> (h * 3).backward()
+        >>> x.grad
+        30.0
+        """
+        seed = self.data**0 if gradient is None else _data(gradient)
+        if create_graph and gradient is not None:
+            seed = gradient
+        _backward(self, seed, create_graph)
+
+    def zero_grad(self) -> None:
+        """Set ``grad`` to 0 on every node of this Value's graph.
+
+        >>> x = Value(3.0)
+        >>> y = x * x
+        >>> y.backward()
+        >>> y.zero_grad()
+        >>> x.grad
+        0
+        """
+        for node in _reachable(self):
+            node.grad = 0
+
+    if TYPE_CHECKING:
+        # Bound from the rule table by autograd_scalar._rules; declared for typing.
+        def __add__(self, other: Value | float) -> Value: ...
+        def __radd__(self, other: float) -> Value: ...
+        def __sub__(self, other: Value | float) -> Value: ...
+        def __rsub__(self, other: float) -> Value: ...
+        def __mul__(self, other: Value | float) -> Value: ...
+        def __rmul__(self, other: float) -> Value: ...
+        def __truediv__(self, other: Value | float) -> Value: ...
+        def __rtruediv__(self, other: float) -> Value: ...
+        def __pow__(self, other: Value | float) -> Value: ...
+        def __rpow__(self, other: float) -> Value: ...
+        def __neg__(self) -> Value: ...
+        def __pos__(self) -> Value: ...
+        def __abs__(self) -> Value: ...
+        def exp(self) -> Value: ...
+        def log(self) -> Value: ...
+        def sqrt(self) -> Value: ...
+        def sin(self) -> Value: ...
+        def cos(self) -> Value: ...
+        def tan(self) -> Value: ...
+        def atan(self) -> Value: ...
+        def tanh(self) -> Value: ...
+        def sigmoid(self) -> Value: ...
+        def relu(self) -> Value: ...
+        def softplus(self) -> Value: ...
+        def log1p(self) -> Value: ...
+        def expm1(self) -> Value: ...
+        def erf(self) -> Value: ...
+
+
+_new = object.__new__
+
+
+def _data(x: Any) -> Any:
+    """The number inside a Value, or the number itself."""
+    return x.data if isinstance(x, Value) else x
+
+
+def stop_gradient(x: Value | float) -> Value | float:
+    """``x`` as a constant: its value, with no gradient flowing back through it.
+
+    >>> x = Value(3.0)
+    >>> y = x * stop_gradient(x)
+    >>> y.backward()
+    >>> x.grad
+    3.0
+    """
+    return x.detach() if isinstance(x, Value) else x
+
+
+# -------------------------------------------------------------------------------------
+# Backward
+# -------------------------------------------------------------------------------------
+
+
+def _reachable(root: Value) -> Iterator[Value]:
+    """Every Value in root's graph, leaves included, each once."""
+    seen = {root}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        for x in node._inputs():
+            if isinstance(x, Value) and x not in seen:
+                seen.add(x)
+                stack.append(x)
+
+
+class _Visited(int):
+    """A zero unique to one backward pass (see ``_interior_toposort``)."""
+
+    __slots__ = ()
+
+
+def _interior_toposort(root: Value) -> list[Value]:
+    """The interior nodes below ``root`` (itself included), inputs before consumers.
+
+    An iterative depth-first search that emits a node once everything it was made
+    from has been emitted (post-order), so it never meets Python's recursion limit.
+
+    Every interior node's ``grad`` must be reset to zero (gradients of interior
+    nodes are recomputed by each pass, never accumulated across passes), and the
+    search must expand each shared node once. One store does both: the reset writes
+    a zero unique to this pass, so ``node.grad is zero`` means "already visited".
+    """
+    zero = _Visited()
+    order: list[Value] = []
+    emit = order.append
+    stack: list[Any] = [root]
+    pop = stack.pop
+    push = stack.append
+    value = Value
+    while stack:
+        node = pop()
+        if node is _EXIT:
+            emit(pop())
+            continue
+        if node.grad is zero:
+            continue
+        node.grad = zero
+        push(node)
+        push(_EXIT)
+        a = node._a
+        b = node._b
+        if b is None:  # unary: a is a Value
+            if a._op is not None and a.grad is not zero:
+                push(a)
+        elif type(b) is tuple:
+            for x in (a, *b):
+                if isinstance(x, value) and x._op is not None and x.grad is not zero:
+                    push(x)
+        else:
+            # Test for a Value first: one operand may be a constant.
+            if isinstance(a, value) and a._op is not None and a.grad is not zero:
+                push(a)
+            if isinstance(b, value) and b._op is not None and b.grad is not zero:
+                push(b)
+    return order
+
+
+_EXIT: Final = object()  # on the search stack: "the node below me is complete"
+
+
+def _backward(root: Value, seed: Any, create_graph: bool) -> None:
+    """Reverse mode: run each node's local chain rule once, consumers first."""
+    if root._op is None:
+        root.grad = root.grad + seed
+        return
+    order = _interior_toposort(root)
+    root.grad = seed
+    if create_graph:
+        for node in reversed(order):
+            _pullback_generic(node, node.grad, True)
+    else:
+        _backward_numbers(order)
+
+
+def _backward_numbers(order: list[Value]) -> None:
+    """First order: every partial is evaluated on plain numbers (the fast path)."""
+    value = Value
+    for node in reversed(order):
+        op: Primitive = node._op  # type: ignore[assignment]
+        g = node.grad
+        a = node._a
+        b = node._b
+        if b is None:  # unary
+            a.grad += op._d0(node.data, a.data) * g
+        elif type(b) is not tuple:  # binary
+            if type(a) is value or isinstance(a, value):
+                ad = a.data
+                if type(b) is value or isinstance(b, value):
+                    bd = b.data
+                    a.grad += op._d0(node.data, ad, bd) * g
+                    b.grad += op._d1(node.data, ad, bd) * g
+                else:
+                    a.grad += op._d0(node.data, ad, b) * g
+            else:
+                b.grad += op._d1(node.data, a, b.data) * g
+        else:  # three or more operands
+            _pullback_generic(node, g, False)
+
+
+def _pullback_generic(node: Value, g: Any, on_values: bool) -> None:
+    op = node._op
+    assert op is not None
+    inputs = node._inputs()
+    if on_values:
+        args: tuple[Any, ...] = inputs
+        ans: Any = node
+    else:
+        args = tuple(x.data if isinstance(x, Value) else x for x in inputs)
+        ans = node.data
+    for x, partial in zip(inputs, op.partials, strict=True):
+        if isinstance(x, Value):
+            x.grad = x.grad + partial(ans, *args) * g

@@ -1,0 +1,308 @@
+"""The rule table: every primitive, once, with its local derivatives.
+
+Each entry gives a primitive's name, its forward on plain numbers, one local partial
+derivative per input, and the open set where it is smooth (``domain``). Partials are
+called as ``partial(ans, *inputs)`` with ``ans`` the output, and are written in
+ordinary arithmetic over the polymorphic functions defined here, so the same rule is
+evaluated on floats for a first-order ``backward`` and on Values when the gradient is
+itself differentiated (``create_graph=True``, ``grad(grad(f))``).
+
+Conventions where the value exists but the derivative does not follow PyTorch:
+relu'(0) = 0, |x|'(0) = 0, sqrt'(0) = +inf, d/dx x**0 = 0 everywhere, ties in
+maximum/minimum split the gradient evenly. ``backward`` never raises at such a point.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any
+
+from ._engine import Partial, Primitive, Value, _data
+
+__all__ = [
+    "abs_",
+    "add",
+    "atan",
+    "atan2",
+    "cos",
+    "erf",
+    "exp",
+    "expm1",
+    "hypot",
+    "log",
+    "log1p",
+    "maximum",
+    "minimum",
+    "mul",
+    "neg",
+    "pow_",
+    "primitive",
+    "registered",
+    "relu",
+    "sigmoid",
+    "sin",
+    "softplus",
+    "sqrt",
+    "sub",
+    "tan",
+    "tanh",
+    "truediv",
+]
+
+_REGISTRY: dict[str, Primitive] = {}
+_BUILTIN: set[str] = set()
+
+
+def _define(
+    name: str,
+    fn: Callable[..., Any],
+    *partials: Partial,
+    domain: Callable[..., bool] | None = None,
+) -> Any:  # Any: a Primitive, used as a function of numbers or Values
+    prim = Primitive(name, fn, partials, domain)
+    _REGISTRY[name] = prim
+    _BUILTIN.add(name)
+    return prim
+
+
+def registered() -> dict[str, Primitive]:
+    """Every primitive by name, built-in and user-defined, in registration order.
+
+    >>> registered()["mul"]
+    <primitive mul/2>
+    """
+    return dict(_REGISTRY)
+
+
+def primitive(
+    forward: Callable[..., Any],
+    *partials: Callable[..., Any],
+    name: str | None = None,
+    domain: Callable[..., bool] | None = None,
+) -> Any:  # Any: a Primitive, used as a function of numbers or Values
+    """Add a primitive in one call: its forward and one partial per input.
+
+    Partials take the same inputs as ``forward``. Write them with this package's
+    functions and ordinary arithmetic, and the new primitive works at every order of
+    differentiation, exactly like a built-in one. ``domain`` (a predicate on the
+    inputs) says where it is smooth, for ``check_grad`` and the test strategies.
+
+    >>> cube = primitive(lambda x: x**3, lambda x: 3 * x**2, name="cube")
+    >>> x = Value(2.0)
+    >>> y = cube(x)
+    >>> y.backward()
+    >>> y.data, x.grad
+    (8.0, 12.0)
+    """
+    name = name or getattr(forward, "__name__", "") or "primitive"
+    if not callable(forward) or not all(callable(p) for p in partials):
+        raise TypeError(f"primitive {name!r}: forward and partials must be callable")
+    if name in _BUILTIN:
+        raise ValueError(f"primitive {name!r}: a built-in primitive has that name")
+    wrapped = tuple(_ignoring_ans(p) for p in partials)
+    prim = Primitive(name, forward, wrapped, domain)
+    _REGISTRY[name] = prim  # a user may redefine their own primitive (a notebook rerun)
+    return prim
+
+
+def _ignoring_ans(partial: Callable[..., Any]) -> Partial:
+    def rule(ans: Any, *args: Any) -> Any:
+        return partial(*args)
+
+    return rule
+
+
+# -------------------------------------------------------------------------------------
+# Helpers the rules use. They look at data, so they work on numbers and Values alike.
+# -------------------------------------------------------------------------------------
+
+_HALF = Fraction(1, 2)  # exact, so a tie keeps Fraction gradients exact
+
+
+def _reciprocal(y: Any) -> Any:
+    """1/y, exact for an int y (Python's 1/3 is a float; Fraction(1, 3) is not)."""
+    return Fraction(1, y) if type(y) is int else 1 / y
+
+
+def _is_zero(x: Any) -> bool:
+    return bool(_data(x) == 0)
+
+
+def _sign(x: Any) -> int:
+    d = _data(x)
+    return int(d > 0) - int(d < 0)
+
+
+def _pow(x: Any, y: Any) -> Any:
+    # Python's ** gives a complex number for a negative base and a fractional
+    # exponent; math.pow raises, and so do we (but ** keeps ints and Fractions exact).
+    out = x**y
+    if isinstance(out, complex):
+        raise ValueError("negative number cannot be raised to a fractional power")
+    return out
+
+
+def _pow_dx(ans: Any, x: Any, y: Any) -> Any:
+    if _is_zero(y):
+        return 0  # x**0 is the constant 1, even at x = 0
+    if _is_zero(x) and _data(y) < 1:
+        return math.inf  # 0 < y < 1: the slope of x**y at 0 is vertical (sqrt'(0))
+    return y * x ** (y - 1)
+
+
+def _pow_dy(ans: Any, x: Any, y: Any) -> Any:
+    xd = _data(x)
+    if xd > 0:
+        return ans * log(x)
+    if xd == 0 and _data(y) >= 0:
+        return 0  # PyTorch's convention: 0**y is flat in y at y >= 0
+    return math.nan  # x < 0: x**y exists only at integer y, with no derivative in y
+
+
+def _sigmoid(x: float) -> float:
+    # Stable at both ends: exp is only ever taken of a non-positive number.
+    if x >= 0:
+        return 1 / (1 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1 + e)
+
+
+def _softplus(x: float) -> float:
+    # log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow at x = 1000.
+    return max(x, 0) + math.log1p(math.exp(-abs(x)))
+
+
+def _relu(x: Any) -> Any:
+    return x if x > 0 else x * 0  # x * 0 keeps the type: 0.0, 0 or Fraction(0)
+
+
+def _maximum(x: Any, y: Any) -> Any:
+    return x if x >= y else y
+
+
+def _minimum(x: Any, y: Any) -> Any:
+    return x if x <= y else y
+
+
+def _tie_split(x: Any, y: Any) -> Any:
+    """d max(x, y)/dx: 1 where x wins, 0 where it loses, 1/2 at a tie."""
+    xd, yd = _data(x), _data(y)
+    return 1 if xd > yd else _HALF if xd == yd else 0
+
+
+def _atan2_denominator(y: Any, x: Any) -> Any:
+    r2 = x * x + y * y
+    return math.nan if _is_zero(r2) else r2  # no derivative at the origin
+
+
+_TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
+
+# -------------------------------------------------------------------------------------
+# The table. Read each line as: name, forward, d/dinput for each input, domain.
+# -------------------------------------------------------------------------------------
+
+# -- Arithmetic ---------------------------------------------------------------------
+add = _define("add", operator.add, lambda ans, x, y: 1, lambda ans, x, y: 1)
+sub = _define("sub", operator.sub, lambda ans, x, y: 1, lambda ans, x, y: -1)
+mul = _define("mul", operator.mul, lambda ans, x, y: y, lambda ans, x, y: x)
+truediv = _define(
+    "truediv",
+    operator.truediv,
+    lambda ans, x, y: _reciprocal(y),
+    lambda ans, x, y: -x / (y * y),
+    domain=lambda x, y: y != 0,
+)
+pow_ = _define("pow", _pow, _pow_dx, _pow_dy, domain=lambda x, y: x > 0)
+neg = _define("neg", operator.neg, lambda ans, x: -1)
+abs_ = _define("abs", abs, lambda ans, x: _sign(x), domain=lambda x: x != 0)
+
+# -- Exponentials and logarithms -------------------------------------------------
+exp = _define("exp", math.exp, lambda ans, x: ans)
+expm1 = _define("expm1", math.expm1, lambda ans, x: ans + 1)
+log = _define("log", math.log, lambda ans, x: _reciprocal(x), domain=lambda x: x > 0)
+log1p = _define(
+    "log1p", math.log1p, lambda ans, x: 1 / (1 + x), domain=lambda x: x > -1
+)
+sqrt = _define(
+    "sqrt",
+    math.sqrt,
+    lambda ans, x: math.inf if _is_zero(ans) else 0.5 / ans,
+    domain=lambda x: x > 0,
+)
+
+# -- Trigonometry ---------------------------------------------------------------------
+cos: Any  # defined below; sin and cos are each other's derivatives
+sin = _define("sin", math.sin, lambda ans, x: cos(x))
+cos = _define("cos", math.cos, lambda ans, x: -sin(x))
+tan = _define(
+    "tan",
+    math.tan,
+    lambda ans, x: 1 + ans * ans,
+    domain=lambda x: abs(math.cos(x)) > 1e-9,
+)
+atan = _define("atan", math.atan, lambda ans, x: 1 / (1 + x * x))
+atan2 = _define(
+    "atan2",
+    math.atan2,
+    lambda ans, y, x: x / _atan2_denominator(y, x),
+    lambda ans, y, x: -y / _atan2_denominator(y, x),
+    # atan2 jumps by 2*pi across the negative x axis
+    domain=lambda y, x: x > 0 or y != 0,
+)
+hypot = _define(
+    "hypot",
+    math.hypot,
+    lambda ans, x, y: 0 if _is_zero(ans) else x / ans,  # a subgradient at the origin
+    lambda ans, x, y: 0 if _is_zero(ans) else y / ans,
+    domain=lambda x, y: x != 0 or y != 0,
+)
+
+# -- Activations and special functions -------------------------------------------
+tanh = _define("tanh", math.tanh, lambda ans, x: 1 - ans * ans)
+sigmoid = _define("sigmoid", _sigmoid, lambda ans, x: ans * (1 - ans))
+softplus = _define("softplus", _softplus, lambda ans, x: sigmoid(x))
+relu = _define(
+    "relu", _relu, lambda ans, x: 1 if _data(x) > 0 else 0, domain=lambda x: x != 0
+)
+erf = _define("erf", math.erf, lambda ans, x: _TWO_OVER_SQRT_PI * exp(-x * x))
+
+# -- Piecewise ---------------------------------------------------------------------
+maximum = _define(
+    "maximum",
+    _maximum,
+    lambda ans, x, y: _tie_split(x, y),
+    lambda ans, x, y: _tie_split(y, x),
+    domain=lambda x, y: x != y,
+)
+minimum = _define(
+    "minimum",
+    _minimum,
+    lambda ans, x, y: _tie_split(y, x),
+    lambda ans, x, y: _tie_split(x, y),
+    domain=lambda x, y: x != y,
+)
+
+# -------------------------------------------------------------------------------------
+# Python's operators and the method forms, routed into the table
+# -------------------------------------------------------------------------------------
+
+for _name, _prim in [
+    ("add", add),
+    ("sub", sub),
+    ("mul", mul),
+    ("truediv", truediv),
+    ("pow", pow_),
+]:
+    setattr(Value, f"__{_name}__", _prim.method())
+    setattr(Value, f"__r{_name}__", _prim.method(reflected=True))
+Value.__neg__ = neg.method()  # type: ignore[method-assign]
+Value.__abs__ = abs_.method()  # type: ignore[method-assign]
+Value.__pos__ = lambda self: self  # type: ignore[method-assign]  # +x is x
+for _prim in [
+    exp, log, sqrt, sin, cos, tan, atan, tanh, sigmoid, relu, softplus, log1p,
+    expm1, erf,
+]:  # fmt: skip
+    setattr(Value, _prim.name, _prim.method())

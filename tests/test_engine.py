@@ -1,0 +1,486 @@
+"""The Value engine: building graphs, backward's bookkeeping, depth, memory, errors."""
+
+from __future__ import annotations
+
+import gc
+import math
+import sys
+import threading
+import tracemalloc
+from fractions import Fraction
+from typing import Any
+
+import pytest
+
+import autograd_scalar as ag
+from autograd_scalar import Value
+
+
+class TestSeedExamples:
+    """The worked examples of the seed notebook, with Values."""
+
+    def test_product(self) -> None:
+        """f = 5 * (2 * 3) gives 30 with gradients f 1, o 5, a 15, b 10."""
+        a, b, five = Value(2), Value(3), Value(5)
+        o = a * b
+        f = five * o
+        f.backward()
+        assert f.data == 30
+        assert (f.grad, o.grad, a.grad, b.grad) == (1, 5, 15, 10)
+
+    @pytest.mark.parametrize("square", [lambda h: h * h, lambda h: h**2])
+    def test_diamond(self, square: Any) -> None:
+        """h = (x*y)*(y*z), o = h*h (or h**2) at x=3, y=2, z=1."""
+        x, y, z = Value(3), Value(2), Value(1)
+        h1 = x * y
+        h2 = y * z
+        h = h1 * h2
+        o = square(h)
+        o.backward()
+        assert h.data == 12
+        assert (h.grad, h1.grad, h2.grad) == (24, 48, 144)
+        assert (x.grad, y.grad, z.grad) == (96, 288, 288)
+
+
+class TestValue:
+    """Construction, attributes, conversions, comparisons."""
+
+    @pytest.mark.parametrize(
+        "data", [2, 2.5, Fraction(1, 3), True, -0.0, math.inf, math.nan]
+    )
+    def test_accepts_real_numbers(self, data: Any) -> None:
+        """Any real number is accepted and kept as it is."""
+        assert Value(data).data is data
+
+    def test_accepts_numpy_scalars(self) -> None:
+        """numpy scalars are real numbers too."""
+        np = pytest.importorskip("numpy")
+        assert Value(np.float32(1.5)).data == 1.5
+        assert Value(np.int64(3)).data == 3
+
+    @pytest.mark.parametrize("bad", ["2", None, 1j, [1.0], (1.0,), {1.0}, object()])
+    def test_rejects_non_numbers(self, bad: Any) -> None:
+        """Anything that is not a real number is a TypeError naming its type."""
+        with pytest.raises(TypeError, match=type(bad).__name__):
+            Value(bad)
+
+    def test_rejects_value(self) -> None:
+        """Value(Value(...)) is refused with a hint."""
+        with pytest.raises(TypeError, match="detach"):
+            Value(Value(1.0))
+
+    def test_attributes(self) -> None:
+        """data, grad, label, op and parents of leaves and results."""
+        x = Value(2.0, label="x")
+        y = x * 3
+        assert (x.data, x.grad, x.label, x.op, x.parents) == (2.0, 0, "x", "", ())
+        assert (y.data, y.op, y.parents, y.label) == (6.0, "mul", (x,), "")
+        z = x + x
+        assert z.parents == (x, x)
+        assert x.is_leaf and not z.is_leaf
+
+    def test_label_is_settable(self) -> None:
+        """A result can be named after the fact (micrograd's ``e.label = 'e'``)."""
+        e = Value(1.0) * 2
+        e.label = "e"
+        assert "label='e'" in repr(e)
+
+    def test_conversions_and_repr(self) -> None:
+        """float(), int(), bool() and repr show the data (and grad)."""
+        x = Value(2.5)
+        assert float(x) == 2.5
+        assert int(x) == 2
+        assert bool(Value(0.0)) is False
+        assert repr(x) == "Value(data=2.5, grad=0)"
+
+    def test_comparisons_use_data(self) -> None:
+        """< <= > >= compare data and return bool, so max/min/sorted work."""
+        a, b = Value(1.0), Value(2.0)
+        assert (a < b, a <= b, a > b, a >= b) == (True, True, False, False)
+        assert (a < 1.5, b < 2.5, a >= 1.0) == (True, True, True)
+        assert max(a, b) is b
+        assert min(a, b) is a
+        assert sorted([b, a]) == [a, b]
+
+    def test_equality_and_hash_are_identity(self) -> None:
+        """Two Values with equal data are distinct dict keys and set members."""
+        a, b = Value(1.0), Value(1.0)
+        assert a == a
+        assert a != b
+        assert len({a, b}) == 2
+        assert {a: 1, b: 2}[a] == 1
+
+    def test_jupyter_display(self) -> None:
+        """Values show data, grad and op as HTML in Jupyter."""
+        y = Value(1.0) * 2
+        html = y._repr_html_()
+        assert "2.0" in html and "mul" in html
+
+
+class TestOperators:
+    """Arithmetic with Values and numbers on either side."""
+
+    @pytest.mark.parametrize(
+        ("expr", "want_value", "want_grad"),
+        [
+            (lambda x: x + 2, 5.0, 1.0),
+            (lambda x: 2 + x, 5.0, 1.0),
+            (lambda x: x - 2, 1.0, 1.0),
+            (lambda x: 1 - x, -2.0, -1.0),
+            (lambda x: x * 2, 6.0, 2.0),
+            (lambda x: 2 * x, 6.0, 2.0),
+            (lambda x: x / 2, 1.5, 0.5),
+            (lambda x: 2 / x, 2 / 3, -2 / 9),
+            (lambda x: x**2, 9.0, 6.0),
+            (lambda x: 2**x, 8.0, 8 * math.log(2)),
+            (lambda x: x**x, 27.0, 27 * (math.log(3) + 1)),
+            (lambda x: -x, -3.0, -1.0),
+            (lambda x: +x, 3.0, 1.0),
+            (lambda x: abs(-x), 3.0, 1.0),
+            (lambda x: x.exp(), math.exp(3), math.exp(3)),
+            (lambda x: x.tanh(), math.tanh(3), 1 - math.tanh(3) ** 2),
+        ],
+    )
+    def test_value_and_gradient(
+        self, expr: Any, want_value: float, want_grad: float
+    ) -> None:
+        """Each operator's value and gradient at x = 3, derived by hand."""
+        x = Value(3.0)
+        y = expr(x)
+        y.backward()
+        assert y.data == pytest.approx(want_value, rel=1e-15)
+        assert x.grad == pytest.approx(want_grad, rel=1e-15)
+
+    @pytest.mark.parametrize(
+        "expr",
+        [
+            lambda v: "a" * v,
+            lambda v: v * "a",
+            lambda v: v + None,
+            lambda v: [1, *v],
+            lambda v: v * 1j,
+            lambda v: v ** (1, 2),
+        ],
+    )
+    def test_foreign_operand_is_type_error(self, expr: Any) -> None:
+        """A foreign operand gets NotImplemented, so Python raises its TypeError."""
+        with pytest.raises(TypeError):
+            expr(Value(2))
+
+    def test_numpy_defers(self) -> None:
+        """numpy.float64(2) * Value(3) is a Value, not a numpy object."""
+        np = pytest.importorskip("numpy")
+        for out in [np.float64(2) * Value(3), Value(3) * np.float64(2)]:
+            assert type(out) is Value
+            assert out.data == 6
+        out = np.float64(2) - Value(3)
+        out.backward()
+        assert type(out) is Value and out.data == -1
+
+    def test_functions_keep_the_kind(self) -> None:
+        """A float in gives a float out; a Value in gives a Value out."""
+        assert ag.exp(0.0) == 1.0
+        assert isinstance(ag.exp(Value(0.0)), Value)
+        assert ag.atan2(1.0, 1.0) == math.atan2(1.0, 1.0)
+        assert isinstance(ag.maximum(1.0, Value(2.0)), Value)
+
+    def test_function_rejects_non_numbers(self) -> None:
+        """A function given a string names itself and the value."""
+        with pytest.raises(TypeError, match=r"exp\(\).*str.*'a'"):
+            ag.exp("a")  # type: ignore[arg-type]
+
+
+class TestExactArithmetic:
+    """int and Fraction data stay exact in value and gradient."""
+
+    def test_fraction_example(self) -> None:
+        """x*x + x/2 at x = 1/3 gives exactly 7/6 as the gradient."""
+        x = Value(Fraction(1, 3))
+        y = x * x + x / 2
+        y.backward()
+        assert y.data == Fraction(1, 9) + Fraction(1, 6)
+        assert x.grad == Fraction(7, 6)
+        assert type(x.grad) is Fraction
+
+    def test_integer_powers_and_division(self) -> None:
+        """Integer powers and division of Fractions stay Fractions."""
+        x, y = Value(Fraction(2, 3)), Value(Fraction(5, 7))
+        z = x**3 / y - 2 * x**-2
+        z.backward()
+        assert type(z.data) is Fraction
+        assert (
+            x.grad
+            == 3 * Fraction(2, 3) ** 2 / Fraction(5, 7) + 4 * Fraction(2, 3) ** -3
+        )
+        assert y.grad == -(Fraction(2, 3) ** 3) / Fraction(5, 7) ** 2
+
+    def test_ints_stay_ints(self) -> None:
+        """+ - * on ints give int values and gradients."""
+        a, b = Value(3), Value(4)
+        c = a * b - a + 2
+        c.backward()
+        assert (c.data, a.grad, b.grad) == (11, 3, 3)
+        assert all(type(v) is int for v in (c.data, a.grad, b.grad))
+
+    def test_ties_stay_exact(self) -> None:
+        """A tie in maximum splits a Fraction gradient exactly."""
+        x, y = Value(Fraction(1, 2)), Value(Fraction(1, 2))
+        ag.maximum(x, y).backward()
+        assert x.grad == Fraction(1, 2) and type(x.grad) is Fraction
+
+
+class TestBackward:
+    """Seeding, accumulation, reuse and zero_grad."""
+
+    def test_reuse(self) -> None:
+        """b = a + a; c = b + b: every use of a node contributes."""
+        a = Value(1.0)
+        b = a + a
+        c = b + b
+        c.backward()
+        assert (b.grad, a.grad) == (2, 4)
+
+    def test_shared_interior_not_double_counted(self) -> None:
+        """h = x*x; (h*2).backward(); (h*3).backward() leaves x.grad == 30."""
+        x = Value(3.0)
+        h = x * x
+        (h * 2).backward()
+        assert h.grad == 2
+        (h * 3).backward()
+        assert h.grad == 3  # interior: afresh
+        assert x.grad == 30  # leaf: accumulated
+
+    def test_leaves_accumulate_across_outputs(self) -> None:
+        """Gradients of two outputs sum on shared leaves, as in PyTorch."""
+        x, y = Value(2.0), Value(5.0)
+        (x * y).backward()
+        (x + y).backward()
+        assert (x.grad, y.grad) == (6.0, 3.0)
+
+    def test_zero_grad(self) -> None:
+        """zero_grad zeroes every grad in the graph."""
+        x = Value(2.0)
+        y = x * x + x
+        y.backward()
+        y.zero_grad()
+        assert (x.grad, y.grad) == (0, 0)
+        y.backward()
+        assert x.grad == 5.0
+
+    def test_seed(self) -> None:
+        """backward(gradient) scales every gradient."""
+        x = Value(2.0)
+        (x * x).backward(gradient=3.0)
+        assert x.grad == 12.0
+
+    def test_backward_on_a_leaf(self) -> None:
+        """A leaf's own gradient is 1 (accumulated)."""
+        x = Value(2.0)
+        x.backward()
+        x.backward()
+        assert x.grad == 2.0
+
+    def test_seed_matches_data_type(self) -> None:
+        """A float output is seeded with 1.0, an exact one with an exact 1."""
+        y = Value(2.0) + 1
+        y.backward()
+        assert y.grad == 1.0 and type(y.grad) is float
+        z = Value(2) + 1
+        z.backward()
+        assert type(z.grad) is int
+
+    def test_unreached_leaf_untouched(self) -> None:
+        """A leaf that the output does not depend on keeps its gradient."""
+        x, unused = Value(1.0), Value(1.0)
+        unused.grad = 7.0
+        (x * 2).backward()
+        assert unused.grad == 7.0
+
+    def test_constants_are_not_nodes(self) -> None:
+        """In x * 2 the 2 is a constant: parents holds only x."""
+        x = Value(1.0)
+        assert (x * 2).parents == (x,)
+        assert (2 * x).parents == (x,)
+
+
+class TestDepth:
+    """No recursion limits: very deep graphs build, differentiate and free."""
+
+    def test_million_node_chain(self) -> None:
+        """A chain of 1,000,000 nodes: backward without RecursionError, then freed."""
+        x = Value(1.0)
+        y = x
+        for _ in range(1_000_000):
+            y = y + 1e-6
+        y.backward()
+        assert x.grad == 1.0
+        assert y.data == pytest.approx(2.0)
+        del y  # dropping the chain must not overflow the C stack
+
+    def test_deep_in_a_thread_with_small_stack(self) -> None:
+        """backward is iterative: it needs no stack proportional to depth."""
+        result: list[Any] = []
+
+        def run() -> None:
+            x = Value(1.0)
+            y = x
+            for _ in range(200_000):
+                y = ag.tanh(y) * 1.0
+            y.backward()
+            result.append(x.grad)
+            del y
+
+        old = threading.stack_size(256 * 1024)
+        try:
+            t = threading.Thread(target=run)
+            t.start()
+            t.join()
+        finally:
+            threading.stack_size(old)
+        assert len(result) == 1 and math.isfinite(result[0])
+
+    def test_wide_shared_graph(self) -> None:
+        """A node used many times, deep below, is expanded once."""
+        x = Value(1.0)
+        y = x
+        for _ in range(10_000):
+            y = y + x  # x shared 10,000 times
+        y.backward()
+        assert x.grad == 10_001
+
+
+class TestMemory:
+    """A dropped graph is freed by reference counting alone."""
+
+    def test_no_reference_cycles(self) -> None:
+        """With the garbage collector off, dropping a graph returns its memory."""
+        gc.collect()
+        gc.disable()
+        try:
+            tracemalloc.start()
+            before = tracemalloc.get_traced_memory()[0]
+            x = Value(0.5)
+            y = x
+            for _ in range(20_000):
+                y = ag.tanh(y * x + 1.0)
+            y.backward()
+            during = tracemalloc.get_traced_memory()[0]
+            del y, x
+            after = tracemalloc.get_traced_memory()[0]
+            tracemalloc.stop()
+        finally:
+            gc.enable()
+        assert during - before > 20_000 * 3 * 50
+        assert after - before < 10_000  # everything went back
+
+    def test_bytes_per_node(self) -> None:
+        """A node with its data and grad costs well under 150 bytes."""
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        x = Value(0.5)
+        y = x
+        for _ in range(30_000):
+            y = y * x
+        y.backward()
+        per_node = (tracemalloc.get_traced_memory()[0] - before) / 30_000
+        tracemalloc.stop()
+        assert per_node < 150
+
+
+class TestErrors:
+    """Bad input: the right exception type, naming the operation and the value."""
+
+    @pytest.mark.parametrize(
+        ("expr", "exc", "pattern"),
+        [
+            (lambda: ag.log(Value(0.0)), ValueError, r"log\(0\.0\)"),
+            (lambda: ag.log(-1.0), ValueError, r"log\(-1\.0\)"),
+            (lambda: ag.sqrt(Value(-1.0)), ValueError, r"sqrt\(-1\.0\)"),
+            (lambda: Value(1.0) / 0, ZeroDivisionError, r"truediv\(1\.0, 0\)"),
+            (lambda: 1 / Value(0.0), ZeroDivisionError, r"truediv\(1, 0\.0\)"),
+            (lambda: Value(0.0) ** -1, ZeroDivisionError, r"pow\(0\.0, -1\)"),
+            (lambda: Value(-8.0) ** (1 / 3), ValueError, r"pow\(-8\.0, 0\.333"),
+            (lambda: ag.exp(Value(1000.0)), OverflowError, r"exp\(1000\.0\)"),
+            (lambda: Value(10.0) ** 400, OverflowError, r"pow\(10\.0, 400\)"),
+            (lambda: ag.log1p(Value(-1.0)), ValueError, r"log1p\(-1\.0\)"),
+        ],
+    )
+    def test_domain_errors(self, expr: Any, exc: type[Exception], pattern: str) -> None:
+        """Forward values fail like the Python number or math function they wrap."""
+        with pytest.raises(exc, match=pattern):
+            expr()
+
+    def test_no_partial_node_left_behind(self) -> None:
+        """A failed operation records nothing: its inputs are untouched."""
+        x = Value(0.0)
+        with pytest.raises(ValueError, match="log"):
+            ag.log(x)
+        assert x.grad == 0 and x.parents == ()
+
+
+class TestModes:
+    """no_grad, enable_grad, detach, stop_gradient, detect_anomaly."""
+
+    def test_no_grad(self) -> None:
+        """Inside no_grad, results are leaves."""
+        x = Value(2.0)
+        with ag.no_grad():
+            y = x * x + ag.exp(x)
+            assert not ag.is_grad_enabled()
+        assert y.is_leaf and y.data == 4.0 + math.exp(2.0)
+        assert ag.is_grad_enabled()
+
+    def test_no_grad_decorator_and_enable_grad(self) -> None:
+        """no_grad works as a decorator; enable_grad re-enables inside it."""
+
+        @ag.no_grad()
+        def f(x: Value) -> tuple[Value, Value]:
+            with ag.enable_grad():
+                inner = x * 2
+            return x * 2, inner
+
+        outer, inner = f(Value(1.0))
+        assert outer.is_leaf and not inner.is_leaf
+
+    def test_no_grad_is_thread_local(self) -> None:
+        """Another thread records its graph while this one is in no_grad."""
+        seen: list[bool] = []
+        with ag.no_grad():
+            t = threading.Thread(target=lambda: seen.append((Value(1.0) * 2).is_leaf))
+            t.start()
+            t.join()
+        assert seen == [False]
+
+    def test_detach_and_stop_gradient(self) -> None:
+        """detach() and stop_gradient cut the graph but keep the value."""
+        x = Value(3.0)
+        y = x * ag.stop_gradient(x) + (x * x).detach()
+        y.backward()
+        assert y.data == 18.0 and x.grad == 3.0
+        assert ag.stop_gradient(2.0) == 2.0
+
+    def test_detect_anomaly_value(self) -> None:
+        """An inf forward value raises FloatingPointError naming op, inputs and line."""
+        x = Value(1e308)
+        with ag.detect_anomaly(), pytest.raises(FloatingPointError) as info:
+            x * 10.0
+        message = str(info.value)
+        assert "mul(1e+308, 10.0)" in message
+        assert f"{__file__}:" in message
+
+    def test_detect_anomaly_derivative(self) -> None:
+        """An inf local derivative raises too (sqrt at 0)."""
+        with ag.detect_anomaly(), pytest.raises(FloatingPointError, match=r"sqrt.*inf"):
+            ag.sqrt(Value(0.0))
+
+    def test_anomaly_off_by_default(self) -> None:
+        """Outside detect_anomaly, nan and inf flow through as in Python."""
+        y = ag.sqrt(Value(0.0))
+        y.backward()
+        assert y.data == 0.0
+
+
+def test_recursion_limit_untouched() -> None:
+    """The library never raises the interpreter's recursion limit."""
+    assert sys.getrecursionlimit() <= 10_000

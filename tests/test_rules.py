@@ -1,0 +1,291 @@
+"""Every primitive of the rule table against finite differences and sympy's derivatives.
+
+The tests are parametrized over ``registered()``: a primitive is tested the moment it
+is added to the table. Points are drawn inside each primitive's ``domain``, away from
+its edges and kinks.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import sympy
+
+import autograd_scalar as ag
+from autograd_scalar import Value
+from autograd_scalar.testing import check_grad
+
+BUILTINS = dict(ag.registered())
+
+# Independent definitions of each primitive, written in sympy.
+SYMPY: dict[str, Callable[..., Any]] = {
+    "add": lambda x, y: x + y,
+    "sub": lambda x, y: x - y,
+    "mul": lambda x, y: x * y,
+    "truediv": lambda x, y: x / y,
+    "pow": lambda x, y: x**y,
+    "neg": lambda x: -x,
+    "abs": lambda x: sympy.Abs(x),
+    "exp": sympy.exp,
+    "expm1": lambda x: sympy.exp(x) - 1,
+    "log": sympy.log,
+    "log1p": lambda x: sympy.log(1 + x),
+    "sqrt": sympy.sqrt,
+    "sin": sympy.sin,
+    "cos": sympy.cos,
+    "tan": sympy.tan,
+    "atan": sympy.atan,
+    "atan2": sympy.atan2,
+    "hypot": lambda x, y: sympy.sqrt(x**2 + y**2),
+    "tanh": sympy.tanh,
+    "sigmoid": lambda x: 1 / (1 + sympy.exp(-x)),
+    "softplus": lambda x: sympy.log(1 + sympy.exp(x)),
+    "relu": lambda x: sympy.Max(x, 0),
+    "erf": sympy.erf,
+    "maximum": sympy.Max,
+    "minimum": sympy.Min,
+}
+
+
+def points(prim: ag.Primitive, n: int = 25, seed: int = 0) -> list[tuple[float, ...]]:
+    """Random points in [-4, 4]^arity inside the domain, 0.01 away from its edge."""
+    rng = random.Random(f"{prim.name}-{seed}")
+    found: list[tuple[float, ...]] = []
+    while len(found) < n:
+        p = tuple(rng.uniform(-4, 4) for _ in range(prim.arity))
+        if prim.domain is None or all(
+            prim.domain(*(q + d if j == i else q for j, q in enumerate(p)))
+            for i in range(len(p))
+            for d in (-0.01, 0.0, 0.01)
+        ):
+            found.append(p)
+    return found
+
+
+def sympy_derivatives(name: str, point: tuple[float, ...], order: int) -> list[Any]:
+    """Exact partial derivatives (order 1: a list; order 2: rows) at ``point``."""
+    syms = sympy.symbols(f"x0:{len(point)}", real=True)
+    expr = SYMPY[name](*syms)
+    subs = {s: sympy.Float(v, 30) for s, v in zip(syms, point, strict=True)}
+    if order == 1:
+        return [float(sympy.diff(expr, s).evalf(30, subs=subs)) for s in syms]
+    return [
+        [float(sympy.diff(expr, s, t).evalf(30, subs=subs)) for t in syms] for s in syms
+    ]
+
+
+def reverse_gradient(prim: ag.Primitive, point: tuple[float, ...]) -> list[Any]:
+    xs = [Value(v) for v in point]
+    prim(*xs).backward()
+    return [x.grad for x in xs]
+
+
+def test_every_builtin_has_a_sympy_oracle() -> None:
+    """A primitive added to the table must also be added to the sympy oracle."""
+    assert set(BUILTINS) <= set(SYMPY)
+
+
+@pytest.mark.parametrize("name", sorted(BUILTINS))
+class TestEveryPrimitive:
+    """Each registered primitive, at many points of its domain."""
+
+    def test_forward_matches_sympy(self, name: str) -> None:
+        """The forward on numbers agrees with the sympy definition."""
+        prim = BUILTINS[name]
+        for p in points(prim):
+            syms = sympy.symbols(f"x0:{len(p)}", real=True)
+            want = float(
+                SYMPY[name](*syms).evalf(
+                    30,
+                    subs={s: sympy.Float(v, 30) for s, v in zip(syms, p, strict=True)},
+                )
+            )
+            assert prim(*p) == pytest.approx(want, rel=1e-12, abs=1e-12)
+
+    def test_gradient_matches_finite_differences(self, name: str) -> None:
+        """Reverse-mode partials agree with central finite differences."""
+        prim = BUILTINS[name]
+        for p in points(prim):
+            assert check_grad(prim, *p, rtol=1e-5, atol=1e-7)
+
+    def test_gradient_matches_sympy(self, name: str) -> None:
+        """Reverse-mode partials agree with sympy's exact derivatives."""
+        prim = BUILTINS[name]
+        for p in points(prim):
+            got = reverse_gradient(prim, p)
+            want = sympy_derivatives(name, p, 1)
+            assert got == pytest.approx(want, rel=1e-11, abs=1e-12), p
+
+    def test_second_derivatives_match_sympy(self, name: str) -> None:
+        """Partials evaluated on Values (create_graph) differentiate again exactly."""
+        prim = BUILTINS[name]
+        for p in points(prim, n=8):
+            xs = [Value(v) for v in p]
+            prim(*xs).backward(create_graph=True)
+            first = [x.grad for x in xs]
+            rows = []
+            for gi in first:
+                for x in xs:
+                    x.grad = 0
+                if isinstance(gi, Value):
+                    gi.backward()
+                    rows.append([x.grad for x in xs])
+                else:
+                    rows.append([0] * len(xs))
+            want = sympy_derivatives(name, p, 2)
+            for got_row, want_row in zip(rows, want, strict=True):
+                assert got_row == pytest.approx(want_row, rel=1e-10, abs=1e-10), p
+
+    def test_numbers_in_numbers_out(self, name: str) -> None:
+        """On plain floats a primitive returns a plain float, not a Value."""
+        prim = BUILTINS[name]
+        out = prim(*points(prim, n=1)[0])
+        assert not isinstance(out, Value)
+        assert isinstance(out, float)
+
+
+class TestConventionsAtKinks:
+    """Where the value exists but the derivative does not, follow PyTorch."""
+
+    @staticmethod
+    def grads(f: Callable[..., Any], *point: float) -> list[Any]:
+        xs = [Value(v) for v in point]
+        f(*xs).backward()
+        return [x.grad for x in xs]
+
+    def test_relu_at_zero(self) -> None:
+        """relu'(0) = 0."""
+        assert self.grads(ag.relu, 0.0) == [0]
+
+    def test_abs_at_zero(self) -> None:
+        """|x|'(0) = 0."""
+        assert self.grads(abs, 0.0) == [0]
+
+    def test_sqrt_at_zero(self) -> None:
+        """sqrt'(0) = +inf."""
+        assert self.grads(ag.sqrt, 0.0) == [math.inf]
+
+    def test_pow_fractional_at_zero(self) -> None:
+        """x**0.5 has slope +inf at 0, like sqrt."""
+        assert self.grads(lambda x: x**0.5, 0.0) == [math.inf]
+
+    @pytest.mark.parametrize("x", [0.0, 0, -2.0, 3.5])
+    def test_power_zero_is_flat(self, x: float) -> None:
+        """d/dx x**0 = 0 everywhere, including x = 0."""
+        assert self.grads(lambda v: v**0, x) == [0]
+
+    def test_power_zero_as_value_exponent(self) -> None:
+        """With a Value exponent, x**y at x = 0, y = 0 gives 0 for both partials."""
+        assert self.grads(lambda v, w: v**w, 0.0, 0.0) == [0, 0]
+
+    def test_negative_base_integer_exponent(self) -> None:
+        """(-2)**y has no derivative in y: nan, as in PyTorch; d/dx is exact."""
+        gx, gy = self.grads(lambda v, w: v**w, -2.0, 3.0)
+        assert gx == 12.0
+        assert math.isnan(gy)
+
+    @pytest.mark.parametrize("f", [ag.maximum, ag.minimum])
+    def test_ties_split_evenly(self, f: Callable[..., Any]) -> None:
+        """maximum/minimum at a tie send half the gradient to each input."""
+        assert self.grads(f, 2.0, 2.0) == [0.5, 0.5]
+
+    def test_same_value_in_both_slots(self) -> None:
+        """maximum(x, x) passes the whole gradient to x."""
+        x = Value(1.5)
+        ag.maximum(x, x).backward()
+        assert x.grad == 1
+
+    def test_hypot_at_origin(self) -> None:
+        """hypot at the origin takes the subgradient 0, like abs."""
+        assert self.grads(ag.hypot, 0.0, 0.0) == [0, 0]
+
+    def test_atan2_at_origin(self) -> None:
+        """atan2 at the origin has no derivative: nan, as in PyTorch; no exception."""
+        assert all(math.isnan(g) for g in self.grads(ag.atan2, 0.0, 0.0))
+
+
+class TestStableForms:
+    """Functions that must not overflow at large arguments."""
+
+    @pytest.mark.parametrize(
+        ("f", "x", "want"),
+        [
+            (ag.sigmoid, 1000.0, 1.0),
+            (ag.sigmoid, -1000.0, 0.0),
+            (ag.softplus, 1000.0, 1000.0),
+            (ag.softplus, -1000.0, 0.0),
+            (ag.tanh, 1000.0, 1.0),
+            (ag.tanh, -1000.0, -1.0),
+        ],
+    )
+    def test_finite_at_extremes(
+        self, f: Callable[..., Any], x: float, want: float
+    ) -> None:
+        """The value and gradient are finite and right at +-1000."""
+        v = Value(x)
+        y = f(v)
+        y.backward()
+        assert y.data == want
+        assert math.isfinite(v.grad)
+        assert 0 <= v.grad <= 1
+
+    def test_softplus_moderate(self) -> None:
+        """softplus(x) = log(1 + e^x) where that is safe to compute directly."""
+        for x in [-30.0, -1.0, 0.0, 0.5, 20.0]:
+            assert ag.softplus(x) == pytest.approx(math.log1p(math.exp(x)), rel=1e-14)
+
+
+class TestUserPrimitive:
+    """primitive() makes an operation that behaves like a built-in one."""
+
+    def test_cube(self) -> None:
+        """The issue's example: value, gradient, numbers in numbers out."""
+        cube = ag.primitive(lambda x: x**3, lambda x: 3 * x**2, name="cube")
+        x = Value(2.0)
+        y = cube(x)
+        y.backward()
+        assert (y.data, x.grad, y.op) == (8.0, 12.0, "cube")
+        assert cube(2.0) == 8.0
+        assert ag.registered()["cube"] is cube
+
+    def test_second_order(self) -> None:
+        """A user primitive whose partial uses library functions works at order 2."""
+        f = ag.primitive(
+            lambda x: math.sin(x) ** 2, lambda x: 2 * ag.sin(x) * ag.cos(x), name="sin2"
+        )
+        assert check_grad(f, 0.7, order=2)
+
+    def test_three_operands(self) -> None:
+        """Primitives may take more than two inputs, constants included."""
+        fma = ag.primitive(
+            lambda x, y, z: x * y + z,
+            lambda x, y, z: y,
+            lambda x, y, z: x,
+            lambda x, y, z: 1,
+            name="fma",
+        )
+        x, z = Value(2.0), Value(5.0)
+        out = fma(x, 3.0, z)
+        out.backward()
+        assert (out.data, x.grad, z.grad) == (11.0, 3.0, 1.0)
+        assert out.parents == (x, z)
+        assert check_grad(fma, 1.5, -2.0, 0.25, order=2)
+
+    def test_cannot_shadow_builtin(self) -> None:
+        """Registering a built-in name is refused."""
+        with pytest.raises(ValueError, match="mul"):
+            ag.primitive(lambda x: x, lambda x: 1, name="mul")
+
+    def test_not_callable(self) -> None:
+        """A partial that is not callable is a TypeError naming the primitive."""
+        with pytest.raises(TypeError, match="twice"):
+            ag.primitive(lambda x: 2 * x, 2, name="twice")
+
+    def test_wrong_arity(self) -> None:
+        """Calling with the wrong number of arguments names the primitive."""
+        with pytest.raises(TypeError, match=r"exp\(\) takes 1"):
+            ag.exp(1.0, 2.0)
