@@ -1,0 +1,401 @@
+"""Small neural networks on Values: ``Neuron``, ``Layer``, ``MLP`` and three losses.
+
+A network is a ``Module``: it owns parameter Values, lists them with ``parameters()``
+and resets their gradients with ``zero_grad()``. Calling it on a sequence of numbers
+or Values builds the graph of its output, so ``loss.backward()`` fills the gradient
+of every parameter, and an optimizer (``autograd_scalar.optim``) updates them.
+
+>>> from autograd_scalar.nn import MLP, mse
+>>> model = MLP(2, [4, 1], seed=0)
+>>> loss = mse([model([1.0, -1.0]), model([0.5, 2.0])], [1.0, 0.0])
+>>> loss.backward()
+>>> len(model.parameters())  # (2 weights + 1 bias) * 4 + (4 weights + 1 bias) * 1
+17
+
+Activations are looked up by name in the rule table (``autograd_scalar.registered()``),
+so any unary primitive serves: ``"relu"``, ``"tanh"``, ``"sigmoid"``, ``"softplus"``,
+``"erf"``, a primitive of your own... ``None`` means linear.
+"""
+
+from __future__ import annotations
+
+import numbers
+import operator
+import random
+from collections.abc import Callable, Sequence
+from itertools import islice
+from typing import Any
+
+from ._engine import Value, _data
+from ._rules import registered, relu, softplus
+
+__all__ = [
+    "MLP",
+    "Layer",
+    "Module",
+    "Neuron",
+    "binary_cross_entropy_with_logits",
+    "hinge",
+    "mse",
+]
+
+Seed = int | random.Random | None
+"""An int seeds a fresh ``random.Random``; a ``Random`` is drawn from as it is (so a
+network's layers share one stream); ``None`` seeds from the operating system."""
+
+
+class Module:
+    """Something with trainable parameters (Values).
+
+    Subclasses override ``parameters()``; ``zero_grad()`` comes with it.
+
+    >>> Module().parameters()
+    []
+    """
+
+    def parameters(self) -> list[Value]:
+        """Every trainable Value, in a fixed order."""
+        return []
+
+    def zero_grad(self) -> None:
+        """Set the gradient of every parameter to 0.
+
+        >>> n = Neuron(2, seed=1)
+        >>> n([1.0, 2.0]).backward()
+        >>> n.zero_grad()
+        >>> [p.grad for p in n.parameters()]
+        [0, 0, 0]
+        """
+        for p in self.parameters():
+            p.grad = 0
+
+
+class Neuron(Module):
+    """One unit: ``activation(w · x + b)``.
+
+    Weights start uniform in [-1, 1] and the bias at 0 (micrograd's initialisation),
+    drawn from ``seed``. ``activation`` names a unary primitive of the rule table, or
+    is ``None`` for a linear unit.
+
+    >>> n = Neuron(2, activation="tanh", seed=0)
+    >>> n
+    Neuron(2, activation='tanh')
+    >>> y = n([0.5, -1.0])
+    >>> y.op, len(n.parameters())
+    ('tanh', 3)
+    """
+
+    __slots__ = ("_act", "activation", "b", "w")
+
+    def __init__(
+        self, nin: int, activation: str | None = "relu", *, seed: Seed = 0
+    ) -> None:
+        _check_size("Neuron", "nin", nin)
+        self._act = _activation(activation)
+        self.activation = activation
+        rng = _rng(seed)
+        self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
+        self.b = Value(0.0)
+
+    def __call__(self, x: Sequence[Value | float]) -> Value:
+        return self._forward(_checked_inputs(self, x, len(self.w)))
+
+    def _forward(self, x: Sequence[Any]) -> Value:
+        # b + w0*x0 + w1*x1 + ...: 2*nin nodes, the fewest binary operations can do
+        # (sum() starting at 0 would add one more, and a plain-number input stays a
+        # constant operand rather than a leaf Value).
+        act: Value = sum(map(operator.mul, self.w, x), self.b)
+        return act if self._act is None else self._act(act)
+
+    def parameters(self) -> list[Value]:
+        return [*self.w, self.b]
+
+    def __repr__(self) -> str:
+        return f"Neuron({len(self.w)}, activation={self.activation!r})"
+
+
+class Layer(Module):
+    """``nout`` neurons reading the same ``nin`` inputs. Always returns a list.
+
+    >>> layer = Layer(3, 2, seed=0)
+    >>> layer
+    Layer(3, 2, activation='relu')
+    >>> out = layer([1.0, 2.0, 3.0])
+    >>> len(out), len(layer.parameters())
+    (2, 8)
+    """
+
+    __slots__ = ("activation", "neurons", "nin")
+
+    def __init__(
+        self, nin: int, nout: int, activation: str | None = "relu", *, seed: Seed = 0
+    ) -> None:
+        _check_size("Layer", "nin", nin)
+        _check_size("Layer", "nout", nout)
+        rng = _rng(seed)
+        self.nin = nin
+        self.activation = activation
+        self.neurons = [Neuron(nin, activation, seed=rng) for _ in range(nout)]
+
+    def __call__(self, x: Sequence[Value | float]) -> list[Value]:
+        return self._forward(_checked_inputs(self, x, self.nin))
+
+    def _forward(self, x: Sequence[Any]) -> list[Value]:
+        return [n._forward(x) for n in self.neurons]
+
+    def parameters(self) -> list[Value]:
+        return [p for n in self.neurons for p in n.parameters()]
+
+    def __repr__(self) -> str:
+        return f"Layer({self.nin}, {len(self.neurons)}, activation={self.activation!r})"
+
+
+class MLP(Module):
+    """A multilayer perceptron: ``Layer``s of sizes ``nouts``, the last one linear.
+
+    Hidden layers use ``activation``; the last is linear (its outputs are scores or
+    logits for a loss). Initialisation draws from its own ``random.Random(seed)``, so
+    the same seed gives the same network. Called on ``nin`` numbers or Values, it
+    returns a Value when the last layer has one output, else a list of Values.
+
+    >>> model = MLP(2, [16, 16, 1], seed=0)
+    >>> model
+    MLP(2, [16, 16, 1], activation='relu'): 337 parameters
+      Layer(2, 16, activation='relu')
+      Layer(16, 16, activation='relu')
+      Layer(16, 1, activation=None)
+    >>> type(model([0.5, -0.5])).__name__
+    'Value'
+    """
+
+    __slots__ = ("activation", "layers", "nin")
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str | None = "relu",
+        *,
+        seed: Seed = 0,
+    ) -> None:
+        _check_size("MLP", "nin", nin)
+        if isinstance(nouts, str | bytes) or not isinstance(nouts, Sequence):
+            raise TypeError(
+                f"MLP: nouts must be a sequence of layer sizes, got "
+                f"{type(nouts).__name__}: {nouts!r}"
+            )
+        if not nouts:
+            raise ValueError("MLP: nouts must name at least one layer, got []")
+        for n in nouts:
+            _check_size("MLP", "layer size", n)
+        _activation(activation)  # fail here, not in the first Layer, on a bad name
+        rng = _rng(seed)
+        sizes = [nin, *nouts]
+        last = len(nouts) - 1
+        self.nin = nin
+        self.activation = activation
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], activation if i < last else None, seed=rng)
+            for i in range(len(nouts))
+        ]
+
+    def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        out = _checked_inputs(self, x, self.nin)
+        for layer in self.layers:
+            out = layer._forward(out)
+        return out[0] if len(out) == 1 else out  # type: ignore[return-value]
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def __repr__(self) -> str:
+        nouts = [len(layer.neurons) for layer in self.layers]
+        head = (
+            f"MLP({self.nin}, {nouts}, activation={self.activation!r}): "
+            f"{len(self.parameters())} parameters"
+        )
+        return "\n  ".join([head, *map(repr, self.layers)])
+
+
+# -------------------------------------------------------------------------------------
+# Losses. Each takes predictions and targets (two equal-length sequences, or two
+# scalars for one example) and returns the mean over examples as a Value.
+# -------------------------------------------------------------------------------------
+
+
+def mse(
+    predictions: Sequence[Value | float] | Value | float,
+    targets: Sequence[Value | float] | Value | float,
+) -> Value:
+    """Mean squared error: mean of ``(prediction - target)**2``.
+
+    >>> x = Value(3.0)
+    >>> loss = mse([x, Value(1.0)], [1.0, 1.0])
+    >>> loss.backward()
+    >>> loss.data, x.grad
+    (2.0, 2.0)
+    """
+    terms = []
+    for p, t in _pairs("mse", predictions, targets):
+        d = p - t
+        terms.append(d * d)
+    return _mean(terms)
+
+
+def hinge(
+    scores: Sequence[Value | float] | Value | float,
+    labels: Sequence[float] | float,
+) -> Value:
+    """Max-margin (hinge) loss: mean of ``relu(1 - label * score)``, labels ±1.
+
+    Zero for an example classified right with margin 1; linear in the score
+    otherwise. This is the loss of micrograd's two-moons demo.
+
+    >>> hinge([Value(2.0), Value(0.5)], [1, -1]).data  # 0 and 1.5, averaged
+    0.75
+    """
+    pairs = _pairs("hinge", scores, labels)
+    for _, y in pairs:
+        if _data(y) not in (1, -1):
+            raise ValueError(f"hinge: labels must be 1 or -1, got {y!r}")
+    return _mean([relu(1 - y * s) for s, y in pairs])
+
+
+def binary_cross_entropy_with_logits(
+    logits: Sequence[Value | float] | Value | float,
+    targets: Sequence[float] | float,
+) -> Value:
+    """Binary cross-entropy of ``sigmoid(logit)`` against targets in [0, 1], stably.
+
+    Per example, ``-t*log(sigmoid(z)) - (1-t)*log(1-sigmoid(z))`` simplifies to
+    ``softplus(z) - t*z``: no sigmoid is rounded to 0 or 1 and no log of 0 is taken,
+    so a logit of ±1000 gives a finite loss and the exact gradient
+    ``sigmoid(z) - t``.
+
+    >>> z = Value(1000.0)
+    >>> loss = binary_cross_entropy_with_logits([z], [0])
+    >>> loss.backward()
+    >>> loss.data, z.grad
+    (1000.0, 1.0)
+    """
+    pairs = _pairs("binary_cross_entropy_with_logits", logits, targets)
+    for _, t in pairs:
+        if not 0 <= _data(t) <= 1:
+            raise ValueError(
+                f"binary_cross_entropy_with_logits: targets must be in [0, 1], "
+                f"got {t!r}"
+            )
+    return _mean([softplus(z) - t * z for z, t in pairs])
+
+
+# -------------------------------------------------------------------------------------
+# Helpers
+# -------------------------------------------------------------------------------------
+
+
+def _rng(seed: Seed) -> random.Random:
+    if isinstance(seed, random.Random):
+        return seed
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise TypeError(
+            f"seed must be an int, a random.Random or None, "
+            f"got {type(seed).__name__}: {seed!r}"
+        )
+    return random.Random(seed)
+
+
+def _check_size(who: str, what: str, n: object) -> None:
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"{who}: {what} must be an int, got {type(n).__name__}: {n!r}")
+    if n < 1:
+        raise ValueError(f"{who}: {what} must be at least 1, got {n}")
+
+
+def _activation(name: str | None) -> Callable[[Value], Value] | None:
+    """The unary primitive called ``name``, as a fast Value method; None: linear."""
+    if name is None:
+        return None
+    if not isinstance(name, str):
+        raise TypeError(
+            f"activation must be a primitive's name or None, "
+            f"got {type(name).__name__}: {name!r}"
+        )
+    table = registered()
+    prim = table.get(name)
+    if prim is None or prim.arity != 1:
+        unary = sorted(n for n, p in table.items() if p.arity == 1)
+        raise ValueError(
+            f"unknown activation {name!r}: use None or a unary primitive, one of "
+            f"{', '.join(unary)}"
+        )
+    return prim.method()
+
+
+def _is_scalar(x: object) -> bool:
+    return isinstance(x, Value | numbers.Real)
+
+
+def _checked_inputs(module: Module, x: object, nin: int) -> Sequence[Any]:
+    """``x`` as a sequence of ``nin`` numbers or Values, or a clear error."""
+    if _is_scalar(x) or isinstance(x, str | bytes):
+        raise TypeError(
+            f"{module!r} takes a sequence of {nin} numbers or Values, "
+            f"got {type(x).__name__}: {x!r}"
+        )
+    try:
+        xs = x if type(x) is list or type(x) is tuple else list(x)  # type: ignore[call-overload]
+    except TypeError:
+        raise TypeError(
+            f"{module!r} takes a sequence of {nin} numbers or Values, "
+            f"got {type(x).__name__}: {x!r}"
+        ) from None
+    if len(xs) != nin:
+        raise ValueError(f"{module!r} takes {nin} inputs, got {len(xs)}")
+    for i, xi in enumerate(xs):
+        if not _is_scalar(xi):
+            raise TypeError(
+                f"{module!r}: input {i} must be a number or a Value, "
+                f"got {type(xi).__name__}: {xi!r}"
+            )
+    return xs
+
+
+def _pairs(who: str, predictions: object, targets: object) -> list[tuple[Any, Any]]:
+    """Predictions and targets as a list of (scalar, scalar) pairs, checked."""
+    if _is_scalar(predictions) and _is_scalar(targets):
+        return [(predictions, targets)]
+    sides = []
+    for name, side in (("predictions", predictions), ("targets", targets)):
+        if _is_scalar(side) or isinstance(side, str | bytes):
+            raise TypeError(
+                f"{who}: {name} must be a sequence like the other argument, "
+                f"got {type(side).__name__}: {side!r}"
+            )
+        try:
+            items = list(side)  # type: ignore[call-overload]
+        except TypeError:
+            raise TypeError(
+                f"{who}: {name} must be a sequence of numbers or Values, "
+                f"got {type(side).__name__}: {side!r}"
+            ) from None
+        for i, item in enumerate(items):
+            if not _is_scalar(item):
+                raise TypeError(
+                    f"{who}: {name}[{i}] must be a number or a Value, "
+                    f"got {type(item).__name__}: {item!r}"
+                )
+        sides.append(items)
+    ps, ts = sides
+    if len(ps) != len(ts):
+        raise ValueError(
+            f"{who}: {len(ps)} predictions but {len(ts)} targets (must be equal)"
+        )
+    if not ps:
+        raise ValueError(f"{who}: no examples (empty predictions and targets)")
+    return list(zip(ps, ts, strict=True))
+
+
+def _mean(terms: list[Any]) -> Value:
+    total = sum(islice(terms, 1, None), terms[0])  # no "0 +" node
+    mean = total / len(terms)
+    return mean if isinstance(mean, Value) else Value(mean)
