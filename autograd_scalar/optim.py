@@ -40,11 +40,15 @@ class Optimizer:
 
     def __init__(self, params: Iterable[Value], lr: float) -> None:
         name = type(self).__name__
-        if isinstance(params, Value):
+        try:
+            if isinstance(params, Value):
+                raise TypeError  # one Value, not an iterable of them
+            self.params = list(params)
+        except TypeError:
             raise TypeError(
-                f"{name}: params must be an iterable of Values, got a Value"
-            )
-        self.params = list(params)
+                f"{name}: params must be an iterable of Values, "
+                f"got {type(params).__name__}: {params!r}"
+            ) from None
         for i, p in enumerate(self.params):
             if not isinstance(p, Value):
                 raise TypeError(
@@ -149,10 +153,14 @@ class Adam(Optimizer):
         eps: float = 1e-8,
     ) -> None:
         super().__init__(params, lr)
-        if not isinstance(betas, tuple) or len(betas) != 2:
-            raise TypeError(f"Adam: betas must be a pair of numbers, got {betas!r}")
-        beta1 = _hyperparameter(self, "betas[0]", betas[0])
-        beta2 = _hyperparameter(self, "betas[1]", betas[1])
+        try:
+            first, second = betas
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"Adam: betas must be a pair of numbers, got {betas!r}"
+            ) from None
+        beta1 = _hyperparameter(self, "betas[0]", first)
+        beta2 = _hyperparameter(self, "betas[1]", second)
         for i, beta in enumerate((beta1, beta2)):
             if beta >= 1:
                 raise ValueError(f"Adam: betas[{i}] must be in [0, 1), got {beta!r}")

@@ -1,0 +1,401 @@
+"""Neural networks: shapes, parameters, initialisation, forward, losses, training."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from typing import Any
+
+import pytest
+
+import autograd_scalar as ag
+from autograd_scalar import Value
+from autograd_scalar.datasets import make_moons
+from autograd_scalar.nn import (
+    MLP,
+    Layer,
+    Module,
+    Neuron,
+    binary_cross_entropy_with_logits,
+    hinge,
+    mse,
+)
+from autograd_scalar.optim import SGD
+
+UNARY = sorted(name for name, p in ag.registered().items() if p.arity == 1)
+
+
+def graph(out: Value) -> tuple[list[Value], list[Value]]:
+    """The interior nodes and the leaves of out's graph, found through ``parents``."""
+    seen = {out}
+    stack = [out]
+    while stack:
+        for p in stack.pop().parents:
+            if p not in seen:
+                seen.add(p)
+                stack.append(p)
+    return [v for v in seen if not v.is_leaf], [v for v in seen if v.is_leaf]
+
+
+class TestShapes:
+    """Parameter counts and the shapes of outputs."""
+
+    def test_micrograd_demo_parameter_count(self) -> None:
+        """MLP(2, [16, 16, 1]): 16*(2+1) + 16*(16+1) + 1*(16+1) = 337 parameters."""
+        assert len(MLP(2, [16, 16, 1]).parameters()) == 337
+
+    @pytest.mark.parametrize(
+        ("nin", "nouts"), [(1, [1]), (3, [4, 2]), (5, [2, 3, 4, 1])]
+    )
+    def test_parameter_count(self, nin: int, nouts: list[int]) -> None:
+        """Each layer has nout * (nin + 1) parameters, all distinct leaves."""
+        sizes = [nin, *nouts]
+        expected = sum(b * (a + 1) for a, b in itertools.pairwise(sizes))
+        params = MLP(nin, nouts).parameters()
+        assert len(params) == expected == len(set(params))
+        assert all(p.is_leaf for p in params)
+
+    def test_neuron_returns_value(self) -> None:
+        """A Neuron returns one Value."""
+        assert isinstance(Neuron(3)([1.0, 2.0, 3.0]), Value)
+
+    @pytest.mark.parametrize("nout", [1, 3])
+    def test_layer_returns_list(self, nout: int) -> None:
+        """A Layer returns a list of nout Values, even for nout = 1."""
+        out = Layer(2, nout)([1.0, 2.0])
+        assert isinstance(out, list) and len(out) == nout
+        assert all(isinstance(v, Value) for v in out)
+
+    def test_mlp_single_output_is_value(self) -> None:
+        """An MLP whose last layer has one output returns a Value."""
+        assert isinstance(MLP(2, [4, 1])([1.0, 2.0]), Value)
+
+    def test_mlp_several_outputs_is_list(self) -> None:
+        """An MLP whose last layer has several outputs returns a list of them."""
+        out = MLP(2, [4, 3])([1.0, 2.0])
+        assert isinstance(out, list) and len(out) == 3
+
+    @pytest.mark.parametrize(
+        "x", [(1.0, 2.0), [Value(1.0), 2], iter([1.0, 2.0]), [True, 0]]
+    )
+    def test_accepts_sequences_of_scalars(self, x: Any) -> None:
+        """Lists, tuples and iterators of numbers or Values are inputs."""
+        model = MLP(2, [3, 1])
+        assert isinstance(model(x), Value)
+
+    def test_accepts_numpy_array(self) -> None:
+        """A numpy array of two numbers is an input like a list."""
+        np = pytest.importorskip("numpy")
+        model = MLP(2, [3, 1])
+        assert model(np.array([0.5, -1.0])).data == model([0.5, -1.0]).data
+
+
+class TestForward:
+    """What a forward pass computes, and the graph it records."""
+
+    def test_neuron_computes_affine_then_activation(self) -> None:
+        """Neuron(x) = act(w . x + b), recomputed here from the weights' data."""
+        n = Neuron(3, activation="tanh", seed=4)
+        n.b.data = 0.25
+        x = [0.5, -1.0, 2.0]
+        expected = math.tanh(
+            sum(w.data * xi for w, xi in zip(n.w, x, strict=True)) + 0.25
+        )
+        assert n(x).data == pytest.approx(expected, rel=1e-15)
+
+    def test_linear_neuron_gradients(self) -> None:
+        """d(w . x + b)/dw_i = x_i and d/db = 1 (the input stays a constant)."""
+        n = Neuron(3, activation=None)
+        x = [0.5, -1.0, 2.0]
+        n(x).backward()
+        assert [w.grad for w in n.w] == x and n.b.grad == 1
+
+    @pytest.mark.parametrize("nin", [1, 2, 16])
+    def test_no_needless_nodes(self, nin: int) -> None:
+        """A neuron's graph: nin products, nin sums, one activation; leaves w and b."""
+        n = Neuron(nin)
+        interior, leaves = graph(n([1.5] * nin))
+        assert len(interior) == 2 * nin + 1
+        assert set(leaves) == set(n.parameters())
+
+    @pytest.mark.parametrize("name", UNARY)
+    def test_activation_looked_up_in_table(self, name: str) -> None:
+        """Every unary primitive of the rule table is an activation by its name."""
+        n = Neuron(2, activation=name)
+        n.w[0].data, n.w[1].data, n.b.data = 0.5, 1.0, 0.1
+        out = n([0.2, 0.3])  # 0.1 + 0.5*0.2 + 1.0*0.3 = 0.5, in every unary domain
+        assert out.op == name
+        assert out.data == ag.registered()[name].fn(0.5)
+
+    def test_user_primitive_as_activation(self) -> None:
+        """A primitive registered by the user is found by name too."""
+        ag.primitive(lambda x: x**3, lambda x: 3 * x**2, name="nn_test_cube")
+        n = Neuron(1, activation="nn_test_cube", seed=2)
+        assert n([1.0]).op == "nn_test_cube"
+
+    def test_hidden_layers_activate_last_is_linear(self) -> None:
+        """In an MLP, hidden neurons end in the activation; the output is an add."""
+        model = MLP(2, [3, 3, 1], activation="tanh")
+        interior, _ = graph(model([0.3, 0.4]))
+        assert model([0.3, 0.4]).op == "add"
+        assert sum(v.op == "tanh" for v in interior) == 6
+        assert [layer.activation for layer in model.layers] == ["tanh", "tanh", None]
+
+    def test_no_grad_forward(self) -> None:
+        """Under no_grad the output is a leaf with the same value."""
+        model = MLP(2, [4, 1])
+        with ag.no_grad():
+            out = model([1.0, 2.0])
+        assert out.is_leaf and out.data == model([1.0, 2.0]).data
+
+    def test_layer_equals_its_neurons(self) -> None:
+        """A Layer's outputs are its neurons' outputs, in order."""
+        layer = Layer(2, 3, activation="sigmoid")
+        x = [0.7, -0.2]
+        assert [v.data for v in layer(x)] == [n(x).data for n in layer.neurons]
+
+
+class TestInitialisation:
+    """Weights uniform in [-1, 1], zero biases, reproducible from the seed."""
+
+    def test_same_seed_same_network(self) -> None:
+        """Two MLPs with one seed have identical parameters."""
+        a, b = MLP(2, [8, 1], seed=7), MLP(2, [8, 1], seed=7)
+        assert [p.data for p in a.parameters()] == [p.data for p in b.parameters()]
+
+    def test_different_seeds_differ(self) -> None:
+        """Different seeds give different weights."""
+        a, b = MLP(2, [8, 1], seed=1), MLP(2, [8, 1], seed=2)
+        assert [p.data for p in a.parameters()] != [p.data for p in b.parameters()]
+
+    def test_own_generator(self) -> None:
+        """Initialisation has its own Random: the global one is not touched."""
+        state = random.getstate()
+        a = MLP(2, [8, 1], seed=3)
+        assert random.getstate() == state
+        random.seed(99)
+        b = MLP(2, [8, 1], seed=3)
+        assert [p.data for p in a.parameters()] == [p.data for p in b.parameters()]
+
+    def test_random_instance_is_drawn_from(self) -> None:
+        """A Random passed as seed is used as it is: its state moves on."""
+        rng = random.Random(5)
+        first = Neuron(2, seed=rng).w[0].data
+        assert Neuron(2, seed=rng).w[0].data != first
+        assert first == random.Random(5).uniform(-1, 1)
+
+    def test_ranges(self) -> None:
+        """Weights lie in [-1, 1] and biases start at 0."""
+        model = MLP(4, [32, 32, 1])
+        for layer in model.layers:
+            for n in layer.neurons:
+                assert all(-1 <= w.data <= 1 for w in n.w) and n.b.data == 0
+
+
+class TestModule:
+    """parameters() and zero_grad()."""
+
+    def test_zero_grad(self) -> None:
+        """After backward some grads are non-zero; zero_grad makes all of them 0."""
+        model = MLP(2, [4, 1], activation="tanh")
+        model([1.0, -2.0]).backward()
+        assert any(p.grad != 0 for p in model.parameters())
+        model.zero_grad()
+        assert all(p.grad == 0 for p in model.parameters())
+
+    def test_base_module_has_no_parameters(self) -> None:
+        """A bare Module has none, and zero_grad is a no-op."""
+        m = Module()
+        m.zero_grad()
+        assert m.parameters() == []
+
+    def test_parameters_order_is_stable(self) -> None:
+        """parameters() returns the same Values in the same order each call."""
+        model = MLP(2, [3, 1])
+        assert model.parameters() == model.parameters()
+
+
+class TestRepr:
+    """A readable repr."""
+
+    def test_reprs(self) -> None:
+        """Neuron, Layer and MLP show their sizes and activation."""
+        assert repr(Neuron(3, activation=None)) == "Neuron(3, activation=None)"
+        assert repr(Layer(3, 2, "tanh")) == "Layer(3, 2, activation='tanh')"
+        assert repr(MLP(2, [3, 1])) == (
+            "MLP(2, [3, 1], activation='relu'): 13 parameters\n"
+            "  Layer(2, 3, activation='relu')\n"
+            "  Layer(3, 1, activation=None)"
+        )
+
+
+class TestErrors:
+    """Wrong sizes and types are clear errors naming the module and the value."""
+
+    @pytest.mark.parametrize("x", [[1.0], [1.0, 2.0, 3.0], []])
+    def test_wrong_input_size(self, x: list[float]) -> None:
+        """An input of the wrong length is a ValueError with both lengths."""
+        with pytest.raises(ValueError, match=f"takes 2 inputs, got {len(x)}"):
+            MLP(2, [3, 1])(x)
+
+    @pytest.mark.parametrize("module", [Neuron(2), Layer(2, 2), MLP(2, [1])])
+    @pytest.mark.parametrize("x", [1.0, Value(1.0), "ab", None])
+    def test_not_a_sequence(self, module: Any, x: Any) -> None:
+        """A scalar, a string or None is a TypeError naming the module."""
+        with pytest.raises(TypeError, match=r"takes a sequence of 2 numbers"):
+            module(x)
+
+    @pytest.mark.parametrize("bad", ["a", None, [1.0], 1j])
+    def test_bad_element(self, bad: Any) -> None:
+        """A non-number input element is a TypeError naming its position."""
+        with pytest.raises(TypeError, match="input 1 must be a number or a Value"):
+            MLP(2, [1])([1.0, bad])
+
+    @pytest.mark.parametrize("name", ["relux", "add", "atan2", ""])
+    def test_unknown_activation(self, name: str) -> None:
+        """An activation must name a unary primitive; the error lists them."""
+        with pytest.raises(ValueError, match=r"unknown activation.*relu.*tanh"):
+            MLP(2, [1], activation=name)
+
+    def test_activation_type(self) -> None:
+        """An activation that is neither a name nor None is a TypeError."""
+        with pytest.raises(TypeError, match="activation must be"):
+            Neuron(2, activation=ag.relu)  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize(
+        ("make", "error"),
+        [
+            (lambda: Neuron(0), ValueError),
+            (lambda: Neuron(2.0), TypeError),
+            (lambda: Layer(2, 0), ValueError),
+            (lambda: Layer(True, 2), TypeError),
+            (lambda: MLP(2, []), ValueError),
+            (lambda: MLP(2, 3), TypeError),
+            (lambda: MLP(2, [3, -1]), ValueError),
+            (lambda: MLP(2, [1], seed="a"), TypeError),
+        ],
+    )
+    def test_bad_construction(self, make: Any, error: type[Exception]) -> None:
+        """Sizes must be ints >= 1, nouts a non-empty list, seed an int or Random."""
+        with pytest.raises(error):
+            make()
+
+
+class TestLosses:
+    """mse, hinge and binary cross-entropy: values, gradients, stability, errors."""
+
+    def test_mse(self) -> None:
+        """((3-1)**2 + (1-1)**2)/2 = 2; d/dp1 = 2*(3-1)/2 = 2."""
+        p = Value(3.0)
+        loss = mse([p, Value(1.0)], [1, 1])
+        loss.backward()
+        assert (loss.data, p.grad) == (2.0, 2.0)
+
+    def test_hinge(self) -> None:
+        """relu(1 - 2) = 0, relu(1 + 0.5) = 1.5: mean 0.75; d/ds2 = +1/2, d/ds1 = 0."""
+        s1, s2 = Value(2.0), Value(0.5)
+        loss = hinge([s1, s2], [1, -1])
+        loss.backward()
+        assert (loss.data, s1.grad, s2.grad) == (0.75, 0, 0.5)
+
+    @pytest.mark.parametrize("z", [-3.0, -0.5, 0.0, 0.25, 4.0])
+    @pytest.mark.parametrize("t", [0, 1, 0.3])
+    def test_bce_matches_definition(self, z: float, t: float) -> None:
+        """Equals -t log s - (1-t) log(1-s), s = sigmoid(z); gradient s - t."""
+        s = 1 / (1 + math.exp(-z))
+        zv = Value(z)
+        loss = binary_cross_entropy_with_logits(zv, t)
+        loss.backward()
+        assert loss.data == pytest.approx(-t * math.log(s) - (1 - t) * math.log(1 - s))
+        assert zv.grad == pytest.approx(s - t)
+
+    @pytest.mark.parametrize(
+        ("z", "t", "loss", "grad"),
+        # softplus(z) - t*z: softplus(1000) = 1000 (to double precision) and
+        # softplus(-1000) = e**-1000, 0 in floats; the gradient is sigmoid(z) - t.
+        [(1000.0, 0, 1000.0, 1.0), (1000.0, 1, 0.0, 0.0), (-1000.0, 1, 1000.0, -1.0)],
+    )
+    def test_bce_is_stable(self, z: float, t: int, loss: float, grad: float) -> None:
+        """Logits of ±1000 give finite, exact losses and gradients."""
+        zv = Value(z)
+        out = binary_cross_entropy_with_logits([zv], [t])
+        out.backward()
+        assert (out.data, zv.grad) == (loss, grad)
+
+    @pytest.mark.parametrize("loss", [mse, hinge, binary_cross_entropy_with_logits])
+    def test_mean_over_examples(self, loss: Any) -> None:
+        """The loss of a batch is the mean of the single-example losses."""
+        scores, labels = [Value(0.3), Value(-1.2), Value(2.5)], [1, -1, 1]
+        if loss is binary_cross_entropy_with_logits:
+            labels = [1, 0, 1]
+        each = [loss(s, y).data for s, y in zip(scores, labels, strict=True)]
+        assert loss(scores, labels).data == pytest.approx(sum(each) / 3)
+
+    def test_plain_numbers_give_value(self) -> None:
+        """A loss of plain numbers is still a Value (a leaf)."""
+        out = mse([1.0, 2.0], [0.0, 0.0])
+        assert isinstance(out, Value) and out.data == 2.5
+
+    @pytest.mark.parametrize("loss", [mse, hinge, binary_cross_entropy_with_logits])
+    def test_length_mismatch(self, loss: Any) -> None:
+        """Different numbers of predictions and targets is a ValueError."""
+        with pytest.raises(ValueError, match="2 predictions but 1 targets"):
+            loss([Value(1.0), Value(0.0)], [1])
+
+    @pytest.mark.parametrize("loss", [mse, hinge, binary_cross_entropy_with_logits])
+    def test_empty(self, loss: Any) -> None:
+        """No examples is a ValueError."""
+        with pytest.raises(ValueError, match="no examples"):
+            loss([], [])
+
+    @pytest.mark.parametrize(
+        ("predictions", "targets"),
+        [([[1.0, 2.0]], [1.0]), ([1.0], "a"), ([1.0], 1.0), (None, [1.0])],
+    )
+    def test_types(self, predictions: Any, targets: Any) -> None:
+        """Nested lists, strings and a scalar against a list are TypeErrors."""
+        with pytest.raises(TypeError, match="mse"):
+            mse(predictions, targets)
+
+    @pytest.mark.parametrize("label", [0, 2, 0.5])
+    def test_hinge_labels(self, label: float) -> None:
+        """Hinge labels must be ±1."""
+        with pytest.raises(ValueError, match="labels must be 1 or -1"):
+            hinge([Value(1.0)], [label])
+
+    @pytest.mark.parametrize("target", [-0.1, 1.5])
+    def test_bce_targets(self, target: float) -> None:
+        """Cross-entropy targets must lie in [0, 1]."""
+        with pytest.raises(ValueError, match=r"targets must be in \[0, 1\]"):
+            binary_cross_entropy_with_logits([Value(1.0)], [target])
+
+
+class TestTraining:
+    """micrograd's demo: two moons, MLP(2, [16, 16, 1]), max-margin loss + 1e-4 L2."""
+
+    def test_reaches_full_accuracy(self) -> None:
+        """SGD with lr 1.0 -> 0.1 classifies all 100 points within 150 steps."""
+        # Any seeds do (18 to 51 steps over 12 pairs tried); these take 18 steps.
+        points, y = make_moons(100, noise=0.1, random_state=3)
+        labels = [2 * t - 1 for t in y]
+        model = MLP(2, [16, 16, 1], seed=0)
+        params = model.parameters()
+        opt = SGD(params, lr=1.0)
+        steps = 150
+        losses = []
+        for k in range(steps):
+            scores = [model(x) for x in points]
+            loss = hinge(scores, labels) + 1e-4 * sum(p * p for p in params)
+            losses.append(loss.data)
+            correct = sum(
+                (s.data > 0) == (t > 0) for s, t in zip(scores, labels, strict=True)
+            )
+            if correct == len(points):
+                break
+            opt.zero_grad()
+            loss.backward()
+            opt.lr = 1.0 - 0.9 * k / steps
+            opt.step()
+        assert correct == len(points), f"{correct}/100 after {steps} steps"
+        assert losses[-1] < losses[0]
