@@ -19,12 +19,13 @@ so any unary primitive serves: ``"relu"``, ``"tanh"``, ``"sigmoid"``, ``"softplu
 
 from __future__ import annotations
 
+import copy
 import numbers
 import operator
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
-from typing import Any
+from typing import Any, Self
 
 from ._engine import Value, _data
 from ._rules import registered, relu, softplus
@@ -53,6 +54,8 @@ class Module:
     []
     """
 
+    __slots__ = ()
+
     def parameters(self) -> list[Value]:
         """Every trainable Value, in a fixed order."""
         return []
@@ -68,6 +71,41 @@ class Module:
         """
         for p in self.parameters():
             p.grad = 0
+
+    def with_parameters(self, values: Iterable[Value]) -> Self:
+        """A copy of this module with ``values`` as its parameters; self is unchanged.
+
+        ``values`` are Values in ``parameters()`` order, used as they are (not
+        copied). This writes a network as a function of its parameters, which is what
+        ``autograd_scalar.trace`` and other function transforms take.
+
+        >>> model = MLP(2, [3, 1], seed=0)
+        >>> def output(*params):
+        ...     return model.with_parameters(params)([1.0, 2.0])
+        >>> params = model.parameters()
+        >>> output(*params).data == model([1.0, 2.0]).data
+        True
+        """
+        own = self.parameters()
+        if isinstance(values, Value):
+            values = [values]
+        new = list(values)
+        if len(new) != len(own):
+            raise ValueError(
+                f"with_parameters: {self!r} has {len(own)} parameters, "
+                f"got {len(new)} values"
+            )
+        for i, v in enumerate(new):
+            if not isinstance(v, Value):
+                raise TypeError(
+                    f"with_parameters: values[{i}] must be a Value, "
+                    f"got {type(v).__name__}: {v!r}"
+                )
+        return self._rebuilt(iter(new))
+
+    def _rebuilt(self, values: Iterator[Value]) -> Self:
+        """A shallow copy taking its parameters, in order, from ``values``."""
+        return copy.copy(self)
 
 
 class Neuron(Module):
@@ -110,6 +148,12 @@ class Neuron(Module):
     def parameters(self) -> list[Value]:
         return [*self.w, self.b]
 
+    def _rebuilt(self, values: Iterator[Value]) -> Self:
+        new = copy.copy(self)
+        new.w = [next(values) for _ in self.w]
+        new.b = next(values)
+        return new
+
     def __repr__(self) -> str:
         return f"Neuron({len(self.w)}, activation={self.activation!r})"
 
@@ -145,6 +189,11 @@ class Layer(Module):
 
     def parameters(self) -> list[Value]:
         return [p for n in self.neurons for p in n.parameters()]
+
+    def _rebuilt(self, values: Iterator[Value]) -> Self:
+        new = copy.copy(self)
+        new.neurons = [n._rebuilt(values) for n in self.neurons]
+        return new
 
     def __repr__(self) -> str:
         return f"Layer({self.nin}, {len(self.neurons)}, activation={self.activation!r})"
@@ -207,6 +256,11 @@ class MLP(Module):
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
+
+    def _rebuilt(self, values: Iterator[Value]) -> Self:
+        new = copy.copy(self)
+        new.layers = [layer._rebuilt(values) for layer in self.layers]
+        return new
 
     def __repr__(self) -> str:
         nouts = [len(layer.neurons) for layer in self.layers]

@@ -216,6 +216,52 @@ class TestModule:
         assert model.parameters() == model.parameters()
 
 
+class TestWithParameters:
+    """A module as a function of its parameters."""
+
+    def test_same_values_same_output(self) -> None:
+        """A copy given the module's own parameters computes the same output."""
+        model = MLP(2, [4, 4, 1], activation="tanh")
+        copy = model.with_parameters(model.parameters())
+        assert copy([0.3, -0.7]).data == model([0.3, -0.7]).data
+        assert copy.parameters() == model.parameters()
+
+    def test_new_values_are_used(self) -> None:
+        """The copy uses the given Values themselves: gradients reach them."""
+        model = MLP(2, [3, 1])
+        fresh = [Value(0.5) for _ in model.parameters()]
+        copy = model.with_parameters(fresh)
+        assert all(a is b for a, b in zip(copy.parameters(), fresh, strict=True))
+        copy([1.0, 2.0]).backward()
+        assert fresh[-1].grad == 1  # the output bias: d(output)/d(b) = 1
+        assert all(p.grad == 0 for p in model.parameters())
+
+    def test_original_unchanged(self) -> None:
+        """The module itself keeps its parameters."""
+        model = MLP(2, [3, 1])
+        before = model.parameters()
+        model.with_parameters([Value(0.0) for _ in before])
+        assert model.parameters() == before
+
+    @pytest.mark.parametrize("module", [Neuron(2), Layer(2, 3), MLP(2, [3, 1])])
+    def test_every_module(self, module: Module) -> None:
+        """Neuron, Layer and MLP all rebuild with new parameters, keeping their repr."""
+        fresh = [Value(1.0) for _ in module.parameters()]
+        copy = module.with_parameters(fresh)
+        assert type(copy) is type(module) and repr(copy) == repr(module)
+        assert copy.parameters() == fresh
+
+    def test_wrong_count(self) -> None:
+        """The number of values must match the number of parameters."""
+        with pytest.raises(ValueError, match="has 3 parameters, got 2 values"):
+            Neuron(2).with_parameters([Value(1.0), Value(2.0)])
+
+    def test_not_values(self) -> None:
+        """Each value must be a Value."""
+        with pytest.raises(TypeError, match=r"values\[1\] must be a Value"):
+            Neuron(2).with_parameters([Value(1.0), 2.0, Value(3.0)])
+
+
 class TestRepr:
     """A readable repr."""
 
