@@ -611,7 +611,7 @@ class _Template:
         if precs is None:
             precs = (_ATOM,) * n
         args: list[Any] = [
-            _Slot(k + 1, p) if c is _LIVE else c
+            _Slot(k + 1, p) if c is _LIVE or c is _VARYING else c
             for k, (c, p) in enumerate(zip(pattern, precs, strict=True))
         ]
         try:
@@ -623,7 +623,10 @@ class _Template:
             operands = ", ".join(_slot_code(a, names) for a in args)
             self.forward, self.prec = f"{fn}({operands})", _ATOM
         self.terms: list[tuple[str, int] | None] = []
-        args = [_Slot(k + 1) if c is _LIVE else c for k, c in enumerate(pattern)]
+        args = [
+            _Slot(k + 1) if c is _LIVE or c is _VARYING else c
+            for k, c in enumerate(pattern)
+        ]
         for k, partial in enumerate(primitive.partials):
             if pattern[k] is not _LIVE:
                 self.terms.append(None)
@@ -645,6 +648,7 @@ def _slot_code(a: Any, names: _Names) -> str:
 
 
 _LIVE: Any = object()  # in a pattern: an operand that depends on the arguments
+_VARYING: Any = object()  # in a pattern: a constant read from a loop variable
 
 
 # =====================================================================================
@@ -690,8 +694,45 @@ def _parameter_names(f: Callable[..., Any], n: int) -> list[str]:
     return names
 
 
+class _Var:
+    """An operand read from a loop variable: a constant that varies per iteration."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+class _Block:
+    """A stretch of the trace that repeats: ``reps`` iterations of ``length`` nodes.
+
+    Iterations read only the arguments, constants and their own nodes, so one
+    iteration's code runs in a loop; constants that differ per iteration come from
+    the table ``consts``. Written once instead of ``reps`` times, the code compiles
+    in a fraction of the time, and runs as fast.
+    """
+
+    __slots__ = ("consts", "length", "number", "reps", "saved", "start")
+
+    def __init__(self, number: int, start: int, length: int, reps: int) -> None:
+        self.number = number
+        self.start = start
+        self.length = length
+        self.reps = reps
+        self.consts: list[list[Any]] = [[] for _ in range(reps)]
+        self.saved: list[int] = []  # iteration 0's nodes kept for later code
+
+    def iteration(self, order: list[Any], k: int) -> list[int]:
+        first = self.start + k * self.length
+        return order[first : first + self.length]
+
+
+_MIN_REPS = 3  # fewer repetitions are written out in full
+_MIN_BLOCK = 48  # nor are fewer repeated nodes
+
+
 class _Program:
-    """One trace of f, turned into straight-line source and compiled.
+    """One trace of f, turned into straight-line source (with loops) and compiled.
 
     Nodes are numbered in a topological order: the arguments, then every node the
     guards and the output depend on. A node that does not depend on an argument is a
@@ -699,7 +740,8 @@ class _Program:
     forward only, is written inside the consumer's expression; the others get a
     variable ``v<i>``. The backward sums, for each node, the terms its consumers
     contribute (from ``_Template``), consumers first; a gradient that is just one
-    other gradient is not copied. Nodes no gradient reaches are skipped.
+    other gradient is not copied. Nodes no gradient reaches are skipped. A stretch
+    that repeats (a Python loop in f) becomes a loop (``_Block``).
     """
 
     def __init__(
@@ -710,11 +752,12 @@ class _Program:
         decisions: list[tuple[str, Value, Any, Any]],
     ) -> None:
         self.names = names = _Names()
-        literal = names.literal
-        nargs = len(args)
+        self.params = params
+        self.nargs = nargs = len(args)
         index: dict[Value, int] = {x: i for i, x in enumerate(args)}
-        nodes: list[Value] = list(args)
-        order: list[Any] = list(range(nargs))  # node numbers and guards, in order
+        self.nodes = nodes = list(args)
+        self.order: list[Any] = list(range(nargs))  # node numbers and guards
+        order = self.order
 
         def visit(root: Any) -> None:
             if type(root) is not Value or root._op is None or root in index:
@@ -730,17 +773,19 @@ class _Program:
             visit(decision[2])
             order.append(decision)
         visit(out)
-        out_index = index.get(out, -1) if type(out) is Value else -1
+        self.index = index
+        self.out_index = out_index = index.get(out, -1) if type(out) is Value else -1
 
         # -- which nodes depend on the arguments, with which templates -------------
         # An operand is a node's number, or a constant as a 1-tuple.
         n = len(nodes)
-        live = [False] * n
+        self.live = live = [False] * n
         live[:nargs] = [True] * nargs
-        operands: list[list[Any]] = [[] for _ in range(n)]
-        templates: list[_Template | None] = [None] * n
-        patterns: list[tuple[Any, ...]] = [()] * n
-        cache: dict[tuple[Any, ...], _Template] = {}
+        self.operands: list[list[Any]] = [[] for _ in range(n)]
+        self.templates: list[_Template | None] = [None] * n
+        self.patterns: list[tuple[Any, ...]] = [()] * n
+        self.cache: dict[tuple[Any, ...], _Template] = {}
+        operands, templates, patterns = self.operands, self.templates, self.patterns
         value = Value
         for i in range(nargs, n):
             node = nodes[i]
@@ -759,16 +804,11 @@ class _Program:
             if _LIVE not in pattern:
                 continue  # depends on no argument: a constant
             live[i] = True
-            key = (node._op, pattern)
-            template = cache.get(key)
-            if template is None:
-                template = _Template(node._op, _unkeyed(pattern), names)  # type: ignore[arg-type]
-                cache[key] = template
-            templates[i] = template
-            patterns[i] = key
+            patterns[i] = pattern
+            templates[i] = self._template(node._op, pattern)  # type: ignore[arg-type]
 
         # -- which nodes a gradient reaches, which need a variable ------------------
-        needs = [False] * n
+        self.needs = needs = [False] * n
         if out_index >= 0 and live[out_index]:
             needs[out_index] = True
             for i in range(n - 1, nargs - 1, -1):
@@ -777,7 +817,7 @@ class _Program:
                         if type(j) is int and live[j]:
                             needs[j] = True
         uses = [0] * n  # how often each node appears in forward expressions
-        stored = [False] * n
+        self.stored = stored = [False] * n
         for i in range(nargs, n):
             template = templates[i]
             if template is None:
@@ -789,147 +829,287 @@ class _Program:
                         stored[j] = True
             if needs[i] and template.uses[0]:
                 stored[i] = True
+        for i in range(n):
+            if uses[i] > 1:
+                stored[i] = True
         for decision in decisions:
             for x in decision[1:3]:
                 if type(x) is value and x in index:
                     stored[index[x]] = True
         if out_index >= 0:
             stored[out_index] = True
+        self.blocks = self._find_blocks()
+        self._prepare_blocks()
 
-        # -- forward -----------------------------------------------------------------
-        code: list[str] = list(params) + [""] * (n - nargs)
-        prec = [_ATOM] * n
-        depth = [0] * n
-        lines: list[str] = []
-        emit = lines.append
-        for i in order:
-            if type(i) is not int:
-                emit(self._guard(i, index, live, code))
-                continue
-            if i < nargs:
-                continue
-            template = templates[i]
-            if template is None:
-                code[i] = literal(nodes[i].data)
-                prec[i] = _prec(code[i])
-                continue
-            texts = [""]
-            d = 0
-            inlined = False
-            for j in operands[i]:
-                if type(j) is int:
-                    texts.append(code[j])
-                    if prec[j] != _ATOM:
-                        inlined = True
-                    if depth[j] > d:
-                        d = depth[j]
-                else:
-                    texts.append("")
-            if inlined:  # the template for these operands' precedences
-                precs = tuple(prec[j] if type(j) is int else _ATOM for j in operands[i])
-                key = (*patterns[i], precs)
-                template = cache.get(key)
-                if template is None:
-                    op = nodes[i]._op
-                    pattern = _unkeyed(patterns[i][1])
-                    template = _Template(op, pattern, names, precs)  # type: ignore[arg-type]
-                    cache[key] = template
-            text = template.forward.format(*texts)
-            if stored[i] or uses[i] != 1 or d >= _MAX_DEPTH:
-                emit(f"v{i} = {text}")
-                code[i] = f"v{i}"
-            else:
-                code[i] = text
-                prec[i] = template.prec
-                depth[i] = d + 1
-        forward_lines = lines
-        result = code[out_index] if out_index >= 0 else literal(out)
-
-        # -- backward ----------------------------------------------------------------
-        lines = []
-        emit = lines.append
-        contributions: dict[int, list[str]] = {}
-        grads = ["0"] * nargs
-        if out_index >= 0 and needs[out_index]:
-            seed = literal(nodes[out_index].data ** 0)
-            for i in reversed(order):
-                if type(i) is not int or not needs[i]:
-                    continue
-                if i == out_index:
-                    g = seed
-                else:
-                    terms = contributions.pop(i, None)
-                    if not terms:
-                        continue  # no gradient reaches this node
-                    if len(terms) == 1 and (
-                        terms[0].isidentifier() or terms[0] == seed
-                    ):
-                        g = terms[0]
-                    else:
-                        g = f"d{i}" if i < nargs else f"g{i}"
-                        for start in range(0, len(terms), _TERMS_PER_LINE):
-                            chunk = " + ".join(terms[start : start + _TERMS_PER_LINE])
-                            emit(f"{g} {'+=' if start else '='} {chunk}")
-                if i < nargs:
-                    grads[i] = g
-                    continue
-                template = templates[i]
-                assert template is not None
-                texts = [code[i]]
-                texts += [code[j] if type(j) is int else "" for j in operands[i]]
-                for j, term in zip(operands[i], template.terms, strict=True):
-                    if term is not None and type(j) is int and needs[j]:
-                        text = term[0].format(*texts, g=g)
-                        if term[1] < _PRODUCT:
-                            text = f"({text})"
-                        contributions.setdefault(j, []).append(text)
-        backward_lines = lines
-
+        forward = self._forward()
+        result = self.code[out_index] if out_index >= 0 else names.literal(out)
+        backward, grads = self._backward()
         signature = ", ".join(params)
         grads_tuple = ", ".join(grads) + ("," if nargs == 1 else "")
         self.source = "\n    ".join(
             [
                 f"def value_and_grad({signature}):",
                 "# forward",
-                *forward_lines,
+                *forward,
                 "# backward",
-                *backward_lines,
+                *backward,
                 f"return {result}, ({grads_tuple})\n",
             ]
         )
         self.forward_source = "\n    ".join(
-            [f"def value({signature}):", *forward_lines, f"return {result}\n"]
+            [f"def value({signature}):", *forward, f"return {result}\n"]
         )
         self.value_and_grad: Callable[..., Any] = self._compile(
             self.source, "value_and_grad"
         )
         self._value: Callable[..., Any] | None = None
+        del self.nodes, self.index  # the trace's graph can go
 
-    def value(self, *args: Any) -> Any:
-        if self._value is None:  # compiled on first use: many callers never need it
-            self._value = self._compile(self.forward_source, "value")
-        return self._value(*args)
+    # -- templates -----------------------------------------------------------------
 
-    def _compile(self, source: str, name: str) -> Callable[..., Any]:
-        namespace = dict(self.names.namespace)
-        exec(compile(source, f"<trace {name}>", "exec"), namespace)
-        return namespace[name]  # type: ignore[no-any-return]
+    def _template(
+        self, op: Primitive, pattern: tuple[Any, ...], precs: tuple[int, ...] = ()
+    ) -> _Template:
+        key = (op, pattern, precs)
+        template = self.cache.get(key)
+        if template is None:
+            template = _Template(op, _unkeyed(pattern), self.names, precs or None)
+            self.cache[key] = template
+        return template
 
-    def _guard(
+    # -- repeated stretches --------------------------------------------------------
+
+    def _find_blocks(self) -> list[_Block]:
+        """Stretches of ``order`` where one iteration's structure repeats.
+
+        Each node gets a signature: its primitive and, per operand, the argument it
+        is, or how many nodes back it was made, or that it is a constant. A period L
+        with sig[t] == sig[t + L] over a long run is a loop; it is kept if each
+        iteration reads only its own nodes (and arguments and constants).
+        """
+        order, live, operands, nargs = self.order, self.live, self.operands, self.nargs
+        ids: dict[Any, int] = {}
+        sig: list[int] = []
+        for position, i in enumerate(order):
+            if type(i) is not int or i < nargs:
+                key: Any = position  # unique: guards and arguments never repeat
+            elif not live[i]:
+                key = "constant"
+            else:
+                key = (
+                    self.nodes[i]._op,
+                    *(
+                        ("c", type(j[0]))
+                        if type(j) is tuple
+                        else j
+                        if j < nargs
+                        else ("r", i - j)
+                        if live[j]
+                        else ("c", type(self.nodes[j].data))
+                        for j in operands[i]
+                    ),
+                )
+            sig.append(ids.setdefault(key, len(ids)))
+        last: dict[int, int] = {}
+        periods: dict[int, int] = {}
+        for position, h in enumerate(sig):
+            if h in last:
+                d = position - last[h]
+                periods[d] = periods.get(d, 0) + 1
+            last[h] = position
+        candidates = sorted(periods, key=lambda d: -periods[d] * d)[:4]
+        position_of = {i: p for p, i in enumerate(order) if type(i) is int}
+        claimed = bytearray(len(order))
+        blocks: list[_Block] = []
+        for length in candidates:
+            if periods[length] < length * (_MIN_REPS - 1) or length < 2:
+                continue
+            same = [a == b for a, b in zip(sig, sig[length:], strict=False)]
+            t = 0
+            while t < len(same):
+                if not same[t]:
+                    t += 1
+                    continue
+                run_start = t
+                while t < len(same) and same[t]:
+                    t += 1
+                span_end = t + length  # positions run_start..span_end-1 repeat
+                block = self._place_block(
+                    run_start, span_end, length, position_of, claimed, len(blocks)
+                )
+                if block is not None:
+                    blocks.append(block)
+        blocks.sort(key=lambda b: b.start)
+        return blocks
+
+    def _place_block(
         self,
-        decision: tuple[str, Value, Any, Any],
-        index: dict[Value, int],
-        live: list[bool],
-        code: list[str],
-    ) -> str:
+        run_start: int,
+        span_end: int,
+        length: int,
+        position_of: dict[int, int],
+        claimed: bytearray,
+        number: int,
+    ) -> _Block | None:
+        order, operands, live = self.order, self.operands, self.live
+        for phase in range(min(length, span_end - run_start)):
+            start = run_start + phase
+            reps = (span_end - start) // length
+            end = start + reps * length
+            if self.out_index >= 0 and start <= position_of.get(self.out_index, -1):
+                reps = min(reps, (position_of[self.out_index] - start) // length)
+                end = start + reps * length
+            if reps < _MIN_REPS or length * reps < _MIN_BLOCK:
+                return None
+            if any(claimed[start:end]):
+                continue
+            if all(
+                type(j) is not int
+                or not live[j]
+                or j < self.nargs
+                or position_of[j] >= start
+                for i in order[start : start + length]
+                for j in operands[i]
+            ):
+                claimed[start:end] = b"\x01" * (end - start)
+                return _Block(number, start, length, reps)
+        return None
+
+    def _prepare_blocks(self) -> None:
+        """Make iteration 0 stand for all: union of needs, variables per constant."""
+        order, operands, live, stored = (
+            self.order,
+            self.operands,
+            self.live,
+            self.stored,
+        )
+        inside: set[int] = set()
+        for block in self.blocks:
+            inside.update(order[block.start : block.start + block.length * block.reps])
+        # A node read after its block ends must be kept from its iteration.
+        for i in range(self.nargs, len(self.nodes)):
+            if live[i] and i not in inside:
+                for j in operands[i]:
+                    if type(j) is int and j in inside:
+                        stored[j] = True
+        for block in self.blocks:
+            iterations = [block.iteration(order, k) for k in range(block.reps)]
+            for p, i in enumerate(iterations[0]):
+                if not live[i]:
+                    continue
+                same = [it[p] for it in iterations]
+                self.needs[i] = any(self.needs[j] for j in same)
+                stored[i] = any(stored[j] for j in same)
+                pattern = list(self.patterns[i])
+                for m in range(len(operands[i])):
+                    if pattern[m] is _LIVE:
+                        continue
+                    keys = [self.patterns[it][m] for it in same]
+                    if any(key != keys[0] for key in keys):
+                        pattern[m] = _VARYING
+                        operands[i][m] = _Var(f"c{i}_{m}")
+                        for k, key in enumerate(keys):
+                            block.consts[k].append(key[2])
+                if _VARYING in pattern:
+                    self.patterns[i] = tuple(pattern)
+                    op: Primitive = self.nodes[i]._op  # type: ignore[assignment]
+                    self.templates[i] = self._template(op, tuple(pattern))
+            block.saved = [i for i in iterations[0] if live[i] and stored[i]]
+
+    # -- forward -------------------------------------------------------------------
+
+    def _forward(self) -> list[str]:
+        order = self.order
+        n = len(self.nodes)
+        self.code: list[str] = [*self.params, *[""] * (n - self.nargs)]
+        self.prec = [_ATOM] * n
+        self.depth = [0] * n
+        lines: list[str] = []
+        starts = {block.start: block for block in self.blocks}
+        position = 0
+        while position < len(order):
+            block = starts.get(position)
+            if block is not None:
+                self._forward_block(block, lines)
+                position += block.length * block.reps
+                continue
+            i = order[position]
+            position += 1
+            if type(i) is not int:
+                lines.append(self._guard(i))
+            elif i >= self.nargs:
+                self._forward_node(i, lines)
+        return lines
+
+    def _forward_node(self, i: int, lines: list[str]) -> None:
+        code, prec, depth = self.code, self.prec, self.depth
+        if not self.live[i]:
+            code[i] = self.names.literal(self.nodes[i].data)
+            prec[i] = _prec(code[i])
+            return
+        template = self.templates[i]
+        assert template is not None
+        texts = [""]
+        d = 0
+        inlined = False
+        for j in self.operands[i]:
+            if type(j) is int:
+                texts.append(code[j])
+                if prec[j] != _ATOM:
+                    inlined = True
+                if depth[j] > d:
+                    d = depth[j]
+            else:
+                texts.append(j.name if type(j) is _Var else "")
+        if inlined:  # the template for these operands' precedences
+            precs = tuple(
+                prec[j] if type(j) is int else _ATOM for j in self.operands[i]
+            )
+            op: Primitive = self.nodes[i]._op  # type: ignore[assignment]
+            template = self._template(op, self.patterns[i], precs)
+        text = template.forward.format(*texts)
+        if self.stored[i] or d >= _MAX_DEPTH:
+            lines.append(f"v{i} = {text}")
+            code[i] = f"v{i}"
+        else:
+            code[i] = text
+            prec[i] = template.prec
+            depth[i] = d + 1
+
+    def _forward_block(self, block: _Block, lines: list[str]) -> None:
+        b = block.number
+        body: list[str] = []
+        first = block.iteration(self.order, 0)
+        for i in first:
+            self._forward_node(i, body)
+        consts = [j.name for i in first for j in self.operands[i] if type(j) is _Var]
+        if consts:
+            self.names.namespace[f"C{b}"] = [tuple(c) for c in block.consts]
+            lines.append(f"for {', '.join(consts)}, in C{b}:")
+        else:
+            lines.append(f"for _ in range({block.reps}):")
+        saved = ", ".join(f"v{i}" for i in block.saved)
+        lines.insert(len(lines) - 1, f"S{b} = []")
+        lines.extend(f"    {line}" for line in body)
+        lines.append(f"    S{b}.append(({saved},))")
+        # After the loop, a node of iteration k is read from what was saved.
+        for k in range(block.reps):
+            iteration = block.iteration(self.order, k)
+            for m, i in enumerate(block.saved):
+                j = iteration[first.index(i)] if k else i
+                self.code[j] = f"S{b}[{k}][{m}]"
+                self.prec[j] = _ATOM
+                self.depth[j] = 0
+
+    def _guard(self, decision: tuple[str, Value, Any, Any]) -> str:
         """The check that a recorded decision comes out the same (or "" if fixed)."""
         kind, x, y, result = decision
 
         def operand(z: Any) -> tuple[str, bool]:
             if type(z) is Value:
-                i = index.get(z, -1)
-                if i >= 0 and live[i]:
-                    return code[i], True
+                i = self.index.get(z, -1)
+                if i >= 0 and self.live[i]:
+                    return self.code[i], True
                 return self.names.literal(z.data), False
             return self.names.literal(z), False
 
@@ -946,6 +1126,142 @@ class _Program:
             return ""
         return _GUARD_FAILS[bool(result)].format(f"{a} {kind} {b}")
 
+    # -- backward ------------------------------------------------------------------
+
+    def _backward(self) -> tuple[list[str], list[str]]:
+        order, nargs = self.order, self.nargs
+        lines: list[str] = []
+        self.contributions: dict[int, list[str]] = {}
+        self.grads = ["0"] * nargs
+        out = self.out_index
+        if out < 0 or not self.needs[out]:
+            return lines, self.grads
+        self.seed = self.names.literal(self.nodes[out].data ** 0)
+        ends = {b.start + b.length * b.reps - 1: b for b in self.blocks}
+        position = len(order) - 1
+        while position >= 0:
+            block = ends.get(position)
+            if block is not None:
+                self._backward_block(block, lines)
+                position = block.start - 1
+                continue
+            i = order[position]
+            position -= 1
+            if type(i) is int and self.needs[i]:
+                self._backward_node(i, lines, self.contributions, None)
+        return lines, self.grads
+
+    def _sum(self, target: str, terms: list[str], lines: list[str], add: bool) -> None:
+        for start in range(0, len(terms), _TERMS_PER_LINE):
+            chunk = " + ".join(terms[start : start + _TERMS_PER_LINE])
+            if add or start:
+                lines.append(f"{target} = {target} + {chunk}")
+            else:
+                lines.append(f"{target} = {chunk}")
+
+    def _backward_node(
+        self,
+        i: int,
+        lines: list[str],
+        contributions: dict[int, list[str]],
+        to_arguments: dict[int, list[str]] | None,
+    ) -> None:
+        """Sum node i's gradient and pass its terms on to its operands."""
+        nargs = self.nargs
+        if i == self.out_index:
+            g = self.seed
+        else:
+            terms = contributions.pop(i, None)
+            if not terms:
+                return  # no gradient reaches this node
+            if len(terms) == 1 and (terms[0].isidentifier() or terms[0] == self.seed):
+                g = terms[0]
+            else:
+                g = f"d{i}" if i < nargs else f"g{i}"
+                self._sum(g, terms, lines, add=False)
+        if i < nargs:
+            self.grads[i] = g
+            return
+        template = self.templates[i]
+        assert template is not None
+        operands = self.operands[i]
+        code = self.code
+        texts = [f"v{i}" if self.stored[i] else ""]
+        texts += [
+            code[j] if type(j) is int else j.name if type(j) is _Var else ""
+            for j in operands
+        ]
+        for j, term in zip(operands, template.terms, strict=True):
+            if term is not None and type(j) is int and self.needs[j]:
+                text = term[0].format(*texts, g=g)
+                if term[1] < _PRODUCT:
+                    text = f"({text})"
+                if to_arguments is not None and j < nargs:
+                    to_arguments.setdefault(j, []).append(text)
+                else:
+                    contributions.setdefault(j, []).append(text)
+
+    def _backward_block(self, block: _Block, lines: list[str]) -> None:
+        b = block.number
+        first = block.iteration(self.order, 0)
+        iterations = [block.iteration(self.order, k) for k in range(block.reps)]
+        # Gradients reaching the block's nodes from after it, per iteration.
+        local: dict[int, list[str]] = {}
+        columns: list[list[str]] = []
+        incoming: list[str] = []
+        for p, i in enumerate(first):
+            if not self.needs[i]:
+                continue
+            column = []
+            for iteration in iterations:
+                terms = self.contributions.pop(iteration[p], None)
+                column.append(" + ".join(terms) if terms else "0")
+            if any(c != "0" for c in column):
+                columns.append(column)
+                incoming.append(f"e{i}")
+                local[i] = [f"e{i}"]
+        if not columns:
+            return  # no gradient reaches the block
+        body: list[str] = []
+        to_arguments: dict[int, list[str]] = {}
+        after_loop = {i: self.code[i] for i in block.saved}
+        for i in block.saved:  # inside the loop, iteration 0's names stand for all
+            self.code[i] = f"v{i}"
+        for i in reversed(first):
+            if self.needs[i]:
+                self._backward_node(i, body, local, to_arguments)
+        for i, code in after_loop.items():
+            self.code[i] = code
+        for j, terms in sorted(to_arguments.items()):
+            self._sum(f"a{b}_{j}", terms, body, add=True)
+            self.contributions.setdefault(j, []).append(f"a{b}_{j}")
+        rows = ", ".join(f"({', '.join(row)},)" for row in zip(*columns, strict=True))
+        lines.append(f"E{b} = [{rows}]")
+        lines.extend(f"a{b}_{j} = 0" for j in sorted(to_arguments))
+        targets = [f"({', '.join(incoming)},)"]
+        sources = [f"reversed(E{b})"]
+        if block.saved:
+            targets.append(f"({', '.join(f'v{i}' for i in block.saved)},)")
+            sources.append(f"reversed(S{b})")
+        consts = [j.name for i in first for j in self.operands[i] if type(j) is _Var]
+        if consts:
+            targets.append(f"({', '.join(consts)},)")
+            sources.append(f"reversed(C{b})")
+        lines.append(f"for {', '.join(targets)} in zip({', '.join(sources)}):")
+        lines.extend(f"    {line}" for line in body)
+
+    # -- running -------------------------------------------------------------------
+
+    def value(self, *args: Any) -> Any:
+        if self._value is None:  # compiled on first use: many callers never need it
+            self._value = self._compile(self.forward_source, "value")
+        return self._value(*args)
+
+    def _compile(self, source: str, name: str) -> Callable[..., Any]:
+        namespace = dict(self.names.namespace)
+        exec(compile(source, f"<trace {name}>", "exec"), namespace)
+        return namespace[name]  # type: ignore[no-any-return]
+
 
 def _key(j: Any, nodes: list[Value]) -> Any:
     """A constant operand, as part of a template's cache key (exact: -0.0 != 0.0)."""
@@ -954,7 +1270,7 @@ def _key(j: Any, nodes: list[Value]) -> Any:
 
 
 def _unkeyed(pattern: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple(c if c is _LIVE else c[2] for c in pattern)
+    return tuple(c if c is _LIVE or c is _VARYING else c[2] for c in pattern)
 
 
 class Traced:

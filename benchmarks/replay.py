@@ -50,6 +50,7 @@ def torch_step() -> Any:
         import torch
     except ImportError:
         return None
+    torch.set_num_threads(1)  # like the others: one core (tiny tensors gain nothing)
     xs, ys = moons()
     x = torch.tensor(xs, dtype=torch.float64)
     y = torch.tensor(ys, dtype=torch.float64)
