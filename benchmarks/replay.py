@@ -1,0 +1,130 @@
+"""Traced replay against rebuilding the Value graph, and against batched PyTorch.
+
+The workload is micrograd's demo step (MLP 2-16-16-1 over 100 two-moons points,
+max-margin loss + 1e-4 L2, forward and backward) as a function of all 337
+parameters. Three ways to get its value and gradient:
+
+- rebuild: build the Value graph anew and run ``backward`` (what a training loop on
+  Values does every step);
+- replay: ``autograd_scalar.trace`` once, then ``g.value_and_grad(*params)``;
+- torch (if installed): the same step on batched tensors (float64, CPU).
+
+Runs are interleaved, medians reported, as in ``compare_micrograd.py``.
+
+    python benchmarks/replay.py [--repeats N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from typing import Any
+
+from _workloads import DemoStep, mlp_weights, moons
+from compare_micrograd import compare
+
+import autograd_scalar as ag
+
+SIZES = [2, 16, 16, 1]
+
+
+def demo_loss(step: DemoStep) -> Any:
+    """The demo step's loss as a function of its 337 parameters (Values)."""
+
+    def loss(*params: Any) -> Any:
+        it = iter(params)
+        step.layers = [
+            [[next(it) for _ in neuron] for neuron in layer] for layer in step.layers
+        ]
+        step.params = list(params)
+        return step.loss()
+
+    return loss
+
+
+def torch_step() -> Any:
+    """The same step on batched float64 tensors; None if torch is not installed."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(1)  # like the others: one core (tiny tensors gain nothing)
+    xs, ys = moons()
+    x = torch.tensor(xs, dtype=torch.float64)
+    y = torch.tensor(ys, dtype=torch.float64)
+    layers = [
+        (
+            torch.tensor([n[:-1] for n in layer], dtype=torch.float64).requires_grad_(),
+            torch.tensor([n[-1] for n in layer], dtype=torch.float64).requires_grad_(),
+        )
+        for layer in mlp_weights(SIZES)
+    ]
+
+    def step() -> Any:
+        for w, b in layers:
+            w.grad = b.grad = None
+        h = x
+        for i, (w, b) in enumerate(layers):
+            h = h @ w.T + b
+            if i < len(layers) - 1:
+                h = h.relu()
+        scores = h[:, 0]
+        loss = (1 - y * scores).relu().mean() + 1e-4 * sum(
+            (w * w).sum() + (b * b).sum() for w, b in layers
+        )
+        loss.backward()
+        return loss
+
+    return step
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=11)
+    args = parser.parse_args(argv)
+
+    rebuild = DemoStep(ag.Value)
+    params = [p.data for p in rebuild.params]
+    loss = demo_loss(DemoStep(ag.Value))
+
+    trace_times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        g = ag.trace(loss, *params)
+        trace_times.append(time.perf_counter() - start)
+    traced = statistics.median(trace_times)
+
+    value, grads = g.value_and_grad(*params)
+    reference = rebuild()
+    worst = max(
+        abs(a - p.grad) / max(1.0, abs(p.grad))
+        for a, p in zip(grads, rebuild.params, strict=True)
+    )
+    assert abs(value - reference.data) < 1e-12 and worst < 1e-12, worst
+
+    runs = {"rebuild": rebuild, "replay": lambda: g.value_and_grad(*params)}
+    step = torch_step()
+    if step is not None:
+        runs["torch"] = step
+    t = compare(runs, args.repeats)
+    print(
+        f"Python {sys.version.split()[0]}, medians of {args.repeats} interleaved runs"
+    )
+    print(f"demo step: {len(params)} parameters, {len(g.source.splitlines())} lines")
+    print("| | time per step | vs rebuild |\n|---|---|---|")
+    for name, seconds in t.items():
+        ratio = t["rebuild"] / seconds
+        print(f"| {name} | {seconds * 1e3:.2f} ms | {ratio:.1f}x faster |")
+    print(
+        f"| trace + compile (once) | {traced * 1e3:.0f} ms | "
+        f"= {traced / t['rebuild']:.1f} rebuilt steps |"
+    )
+    if step is not None:
+        print(f"replay / torch: {t['replay'] / t['torch']:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
