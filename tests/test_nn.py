@@ -251,6 +251,25 @@ class TestWithParameters:
         assert type(copy) is type(module) and repr(copy) == repr(module)
         assert copy.parameters() == fresh
 
+    def test_traced_loss_matches_graph(self) -> None:
+        """A loss written with with_parameters traces; replay equals backward."""
+        model = MLP(2, [4, 4, 1], seed=3)
+        points, labels = [[0.5, -1.0], [1.5, 0.25], [-0.3, 0.8]], [1, -1, 1]
+
+        def loss(*weights: Value) -> Value:
+            net = model.with_parameters(weights)
+            return hinge([net(x) for x in points], labels)
+
+        params = model.parameters()
+        value, grads = ag.trace(loss, *(p.data for p in params)).value_and_grad(
+            *(p.data for p in params)
+        )
+        graph = hinge([model(x) for x in points], labels)
+        graph.backward()
+        assert value == pytest.approx(graph.data, rel=1e-12)
+        assert grads == pytest.approx([p.grad for p in params], rel=1e-12, abs=1e-15)
+        assert any(g != 0 for g in grads)  # the weights are arguments, not constants
+
     def test_wrong_count(self) -> None:
         """The number of values must match the number of parameters."""
         with pytest.raises(ValueError, match="has 3 parameters, got 2 values"):
