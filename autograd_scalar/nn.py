@@ -48,7 +48,8 @@ network's layers share one stream); ``None`` seeds from the operating system."""
 class Module:
     """Something with trainable parameters (Values).
 
-    Subclasses override ``parameters()``; ``zero_grad()`` comes with it.
+    Subclasses override ``parameters()``, and ``_rebuilt()`` for
+    ``with_parameters()``; ``zero_grad()`` comes with it.
 
     >>> Module().parameters()
     []
@@ -104,7 +105,14 @@ class Module:
         return self._rebuilt(iter(new))
 
     def _rebuilt(self, values: Iterator[Value]) -> Self:
-        """A shallow copy taking its parameters, in order, from ``values``."""
+        """A shallow copy taking its parameters, in order, from ``values``.
+
+        Every module with parameters overrides this, or ``with_parameters`` says so.
+        """
+        if self.parameters():
+            raise NotImplementedError(
+                f"with_parameters: {type(self).__name__} does not define _rebuilt"
+            )
         return copy.copy(self)
 
 

@@ -270,6 +270,19 @@ class TestWithParameters:
         assert grads == pytest.approx([p.grad for p in params], rel=1e-12, abs=1e-15)
         assert any(g != 0 for g in grads)  # the weights are arguments, not constants
 
+    def test_subclass_without_rebuilt(self) -> None:
+        """A module that does not say how to rebuild itself is refused, not ignored."""
+
+        class Scale(Module):
+            def __init__(self) -> None:
+                self.k = Value(2.0)
+
+            def parameters(self) -> list[Value]:
+                return [self.k]
+
+        with pytest.raises(NotImplementedError, match="Scale does not define"):
+            Scale().with_parameters([Value(3.0)])
+
     def test_wrong_count(self) -> None:
         """The number of values must match the number of parameters."""
         with pytest.raises(ValueError, match="has 3 parameters, got 2 values"):
