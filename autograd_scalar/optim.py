@@ -57,7 +57,7 @@ class Optimizer:
                 )
         if not self.params:
             raise ValueError(f"{name}: params is empty, nothing to optimize")
-        if len({id(p) for p in self.params}) != len(self.params):
+        if len(set(self.params)) != len(self.params):  # Values hash by identity
             raise ValueError(f"{name}: a parameter appears twice in params")
         self.lr = lr
 
