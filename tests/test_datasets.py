@@ -97,7 +97,9 @@ class TestRandomness:
         # The sample std of 4000 normals is within 0.3 * 4/sqrt(2*4000) of 0.3 (4 sigma)
         for d in (dx, dy):
             assert abs(statistics.mean(d)) < 4 * 0.3 / math.sqrt(4000)
-            assert statistics.stdev(d) == pytest.approx(0.3, abs=0.3 * 4 / 90)
+            assert statistics.stdev(d) == pytest.approx(
+                0.3, abs=0.3 * 4 / math.sqrt(2 * 4000)
+            )
 
 
 class TestErrors:
