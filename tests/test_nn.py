@@ -22,6 +22,7 @@ from autograd_scalar.nn import (
     mse,
 )
 from autograd_scalar.optim import SGD
+from autograd_scalar.testing import check_grad
 
 UNARY = sorted(name for name, p in ag.registered().items() if p.arity == 1)
 
@@ -103,6 +104,19 @@ class TestForward:
             sum(w.data * xi for w, xi in zip(n.w, x, strict=True)) + 0.25
         )
         assert n(x).data == pytest.approx(expected, rel=1e-15)
+
+    @pytest.mark.parametrize("activation", ["tanh", "sigmoid", "softplus"])
+    def test_gradients_match_finite_differences(self, activation: str) -> None:
+        """Each parameter's gradient in a smooth MLP matches central differences."""
+        model = MLP(2, [3, 2], activation=activation, seed=5)
+
+        def f(*weights: Any) -> Value:
+            values = [w if isinstance(w, Value) else Value(w) for w in weights]
+            out = model.with_parameters(values)([0.4, -0.9])
+            assert isinstance(out, list)
+            return out[0] * out[1]  # both outputs matter
+
+        assert check_grad(f, *(p.data for p in model.parameters()))
 
     def test_linear_neuron_gradients(self) -> None:
         """d(w . x + b)/dw_i = x_i and d/db = 1 (the input stays a constant)."""
