@@ -786,26 +786,40 @@ class _Program:
         self.patterns: list[tuple[Any, ...]] = [()] * n
         self.cache: dict[tuple[Any, ...], _Template] = {}
         operands, templates, patterns = self.operands, self.templates, self.patterns
-        value = Value
+        # Each node's shape, for finding stretches that repeat (see _find_blocks):
+        # its primitive and, per operand, the argument's number, how many nodes
+        # back it was made (negative), or the type of a constant.
+        self.shapes: list[Any] = [None] * n
+        value, get, shapes = Value, index.get, self.shapes
         for i in range(nargs, n):
             node = nodes[i]
-            ops = [
-                (x,)
-                if type(x) is not value
-                else (x.data,)
-                if x._op is None and x not in index
-                else index[x]
-                for x in node._inputs()
-            ]
+            a, b = node._a, node._b
+            inputs = (a,) if b is None else (a, *b) if type(b) is tuple else (a, b)
+            ops: list[Any] = []
+            pattern: list[Any] = []
+            shape: list[Any] = [node._op]
+            for x in inputs:
+                j = get(x) if type(x) is value else None
+                if j is not None and live[j]:
+                    ops.append(j)
+                    pattern.append(_LIVE)
+                    shape.append(j if j < nargs else j - i)
+                    continue
+                if j is None:  # a number, or a leaf made inside f
+                    data = x.data if type(x) is value else x
+                    ops.append((data,))
+                else:  # a node that depends on no argument
+                    data = nodes[j].data
+                    ops.append(j)
+                pattern.append(_constant_key(data))
+                shape.append(type(data))
             operands[i] = ops
-            pattern = tuple(
-                _LIVE if type(j) is int and live[j] else _key(j, nodes) for j in ops
-            )
             if _LIVE not in pattern:
                 continue  # depends on no argument: a constant
             live[i] = True
-            patterns[i] = pattern
-            templates[i] = self._template(node._op, pattern)  # type: ignore[arg-type]
+            patterns[i] = key = tuple(pattern)
+            templates[i] = self._template(node._op, key)  # type: ignore[arg-type]
+            shapes[i] = tuple(shape)
 
         # -- which nodes a gradient reaches, which need a variable ------------------
         self.needs = needs = [False] * n
@@ -882,33 +896,20 @@ class _Program:
     def _find_blocks(self) -> list[_Block]:
         """Stretches of ``order`` where one iteration's structure repeats.
 
-        Each node gets a signature: its primitive and, per operand, the argument it
-        is, or how many nodes back it was made, or that it is a constant. A period L
-        with sig[t] == sig[t + L] over a long run is a loop; it is kept if each
-        iteration reads only its own nodes (and arguments and constants).
+        Nodes of the same shape (``self.shapes``) get the same number in ``sig``. A
+        period L with sig[t] == sig[t + L] over a long run is a loop; it is kept if
+        each iteration reads only its own nodes (and arguments and constants).
+        Periods are tried by how much they would cover.
         """
-        order, live, operands, nargs = self.order, self.live, self.operands, self.nargs
+        order, nargs = self.order, self.nargs
         ids: dict[Any, int] = {}
         sig: list[int] = []
+        shapes = self.shapes
         for position, i in enumerate(order):
             if type(i) is not int or i < nargs:
                 key: Any = position  # unique: guards and arguments never repeat
-            elif not live[i]:
-                key = "constant"
             else:
-                key = (
-                    self.nodes[i]._op,
-                    *(
-                        ("c", type(j[0]))
-                        if type(j) is tuple
-                        else j
-                        if j < nargs
-                        else ("r", i - j)
-                        if live[j]
-                        else ("c", type(self.nodes[j].data))
-                        for j in operands[i]
-                    ),
-                )
+                key = shapes[i]  # None for a constant
             sig.append(ids.setdefault(key, len(ids)))
         last: dict[int, int] = {}
         periods: dict[int, int] = {}
@@ -924,21 +925,19 @@ class _Program:
         for length in candidates:
             if periods[length] < length * (_MIN_REPS - 1) or length < 2:
                 continue
-            same = [a == b for a, b in zip(sig, sig[length:], strict=False)]
-            t = 0
-            while t < len(same):
-                if not same[t]:
-                    t += 1
-                    continue
-                run_start = t
-                while t < len(same) and same[t]:
-                    t += 1
-                span_end = t + length  # positions run_start..span_end-1 repeat
+            same = bytes(a == b for a, b in zip(sig, sig[length:], strict=False))
+            t = same.find(1)
+            while t >= 0:
+                run_end = same.find(0, t)
+                if run_end < 0:
+                    run_end = len(same)
+                # positions t .. run_end + length - 1 repeat with period length
                 block = self._place_block(
-                    run_start, span_end, length, position_of, claimed, len(blocks)
+                    t, run_end + length, length, position_of, claimed, len(blocks)
                 )
                 if block is not None:
                     blocks.append(block)
+                t = same.find(1, run_end)
         blocks.sort(key=lambda b: b.start)
         return blocks
 
@@ -1009,7 +1008,7 @@ class _Program:
                         pattern[m] = _VARYING
                         operands[i][m] = _Var(f"c{i}_{m}")
                         for k, key in enumerate(keys):
-                            block.consts[k].append(key[2])
+                            block.consts[k].append(key[1])
                 if _VARYING in pattern:
                     self.patterns[i] = tuple(pattern)
                     op: Primitive = self.nodes[i]._op  # type: ignore[assignment]
@@ -1093,10 +1092,11 @@ class _Program:
         lines.extend(f"    {line}" for line in body)
         lines.append(f"    S{b}.append(({saved},))")
         # After the loop, a node of iteration k is read from what was saved.
+        where = {i: p for p, i in enumerate(first)}
         for k in range(block.reps):
             iteration = block.iteration(self.order, k)
             for m, i in enumerate(block.saved):
-                j = iteration[first.index(i)] if k else i
+                j = iteration[where[i]]
                 self.code[j] = f"S{b}[{k}][{m}]"
                 self.prec[j] = _ATOM
                 self.depth[j] = 0
@@ -1263,14 +1263,13 @@ class _Program:
         return namespace[name]  # type: ignore[no-any-return]
 
 
-def _key(j: Any, nodes: list[Value]) -> Any:
+def _constant_key(data: Any) -> tuple[Any, ...]:
     """A constant operand, as part of a template's cache key (exact: -0.0 != 0.0)."""
-    data = nodes[j].data if type(j) is int else j[0]
-    return (type(data), repr(data), data)
+    return (type(data), data, data == 0 and repr(data))
 
 
 def _unkeyed(pattern: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple(c if c is _LIVE or c is _VARYING else c[2] for c in pattern)
+    return tuple(c if c is _LIVE or c is _VARYING else c[1] for c in pattern)
 
 
 class Traced:
