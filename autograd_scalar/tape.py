@@ -695,12 +695,19 @@ def _parameter_names(f: Callable[..., Any], n: int) -> list[str]:
 
 
 class _Var:
-    """An operand read from a loop variable: a constant that varies per iteration."""
+    """An operand read from a loop variable.
 
-    __slots__ = ("name",)
+    Either a constant that varies per iteration, or (``init >= 0``) a value carried
+    from the previous iteration: node ``src`` of iteration 0 stands for it, and
+    node ``init``, made before the loop, is its value in the first iteration.
+    """
 
-    def __init__(self, name: str) -> None:
+    __slots__ = ("init", "name", "src")
+
+    def __init__(self, name: str, init: int = -1, src: int = -1) -> None:
         self.name = name
+        self.init = init
+        self.src = src
 
 
 class _Block:
@@ -712,7 +719,7 @@ class _Block:
     in a fraction of the time, and runs as fast.
     """
 
-    __slots__ = ("consts", "length", "number", "reps", "saved", "start")
+    __slots__ = ("carried", "consts", "length", "number", "reps", "saved", "start")
 
     def __init__(self, number: int, start: int, length: int, reps: int) -> None:
         self.number = number
@@ -721,6 +728,7 @@ class _Block:
         self.reps = reps
         self.consts: list[list[Any]] = [[] for _ in range(reps)]
         self.saved: list[int] = []  # iteration 0's nodes kept for later code
+        self.carried: list[_Var] = []  # values carried from iteration to iteration
 
     def iteration(self, order: list[Any], k: int) -> list[int]:
         first = self.start + k * self.length
@@ -962,11 +970,10 @@ class _Program:
                 return None
             if any(claimed[start:end]):
                 continue
+            # An iteration reads its own nodes, or the previous iteration's.
+            previous = order[start] - length
             if all(
-                type(j) is not int
-                or not live[j]
-                or j < self.nargs
-                or position_of[j] >= start
+                type(j) is not int or not live[j] or j < self.nargs or j >= previous
                 for i in order[start : start + length]
                 for j in operands[i]
             ):
@@ -993,6 +1000,14 @@ class _Program:
                         stored[j] = True
         for block in self.blocks:
             iterations = [block.iteration(order, k) for k in range(block.reps)]
+            first = iterations[0][0]
+            for i in iterations[0]:
+                for m, j in enumerate(operands[i]):
+                    if type(j) is int and live[j] and self.nargs <= j < first:
+                        carried = _Var(f"r{i}_{m}", init=j, src=j + block.length)
+                        operands[i][m] = carried
+                        block.carried.append(carried)
+                        stored[carried.src] = True
             for p, i in enumerate(iterations[0]):
                 if not live[i]:
                     continue
@@ -1081,16 +1096,19 @@ class _Program:
         first = block.iteration(self.order, 0)
         for i in first:
             self._forward_node(i, body)
-        consts = [j.name for i in first for j in self.operands[i] if type(j) is _Var]
+        consts = _const_names(block, self.order, self.operands)
         if consts:
             self.names.namespace[f"C{b}"] = [tuple(c) for c in block.consts]
             lines.append(f"for {', '.join(consts)}, in C{b}:")
         else:
             lines.append(f"for _ in range({block.reps}):")
-        saved = ", ".join(f"v{i}" for i in block.saved)
+        saved = ", ".join(_saved_names(block))
         lines.insert(len(lines) - 1, f"S{b} = []")
+        for carried in block.carried:
+            lines.insert(len(lines) - 1, f"{carried.name} = {self.code[carried.init]}")
         lines.extend(f"    {line}" for line in body)
         lines.append(f"    S{b}.append(({saved},))")
+        lines.extend(f"    {c.name} = v{c.src}" for c in block.carried)
         # After the loop, a node of iteration k is read from what was saved.
         where = {i: p for p, i in enumerate(first)}
         for k in range(block.reps):
@@ -1165,8 +1183,13 @@ class _Program:
         lines: list[str],
         contributions: dict[int, list[str]],
         to_arguments: dict[int, list[str]] | None,
+        to_carried: dict[int, list[str]] | None = None,
     ) -> None:
-        """Sum node i's gradient and pass its terms on to its operands."""
+        """Sum node i's gradient and pass its terms on to its operands.
+
+        In a loop, terms for the arguments go to ``to_arguments`` (summed over the
+        iterations) and terms for the previous iteration to ``to_carried``.
+        """
         nargs = self.nargs
         if i == self.out_index:
             g = self.seed
@@ -1200,6 +1223,12 @@ class _Program:
                     to_arguments.setdefault(j, []).append(text)
                 else:
                     contributions.setdefault(j, []).append(text)
+            elif term is not None and type(j) is _Var and j.init >= 0:
+                # To the previous iteration's node: summed in q<src> (see below).
+                assert to_carried is not None
+                text = term[0].format(*texts, g=g)
+                text = f"({text})" if term[1] < _PRODUCT else text
+                to_carried.setdefault(j.src, []).append(text)
 
     def _backward_block(self, block: _Block, lines: list[str]) -> None:
         b = block.number
@@ -1222,14 +1251,25 @@ class _Program:
                 local[i] = [f"e{i}"]
         if not columns:
             return  # no gradient reaches the block
+        # A carried value's gradient reaches its node in the previous iteration
+        # through q<src>: set at the end of one (reverse) iteration, read in the next.
+        sources = {c.src: c.init for c in block.carried}
+        for src in sources:
+            local.setdefault(src, []).append(f"q{src}")
         body: list[str] = []
         to_arguments: dict[int, list[str]] = {}
+        to_carried: dict[int, list[str]] = {}
         after_loop = {i: self.code[i] for i in block.saved}
         for i in block.saved:  # inside the loop, iteration 0's names stand for all
             self.code[i] = f"v{i}"
         for i in reversed(first):
             if self.needs[i]:
-                self._backward_node(i, body, local, to_arguments)
+                self._backward_node(i, body, local, to_arguments, to_carried)
+        for src, init in sources.items():
+            terms = to_carried.get(src, [])
+            body.append(f"q{src} = {' + '.join(terms) if terms else 0}")
+            if self.needs[init]:
+                self.contributions.setdefault(init, []).append(f"q{src}")
         for i, code in after_loop.items():
             self.code[i] = code
         for j, terms in sorted(to_arguments.items()):
@@ -1238,16 +1278,18 @@ class _Program:
         rows = ", ".join(f"({', '.join(row)},)" for row in zip(*columns, strict=True))
         lines.append(f"E{b} = [{rows}]")
         lines.extend(f"a{b}_{j} = 0" for j in sorted(to_arguments))
+        lines.extend(f"q{src} = 0" for src in sources)
         targets = [f"({', '.join(incoming)},)"]
-        sources = [f"reversed(E{b})"]
-        if block.saved:
-            targets.append(f"({', '.join(f'v{i}' for i in block.saved)},)")
-            sources.append(f"reversed(S{b})")
-        consts = [j.name for i in first for j in self.operands[i] if type(j) is _Var]
+        tables = [f"reversed(E{b})"]
+        saved = _saved_names(block)
+        if saved:
+            targets.append(f"({', '.join(saved)},)")
+            tables.append(f"reversed(S{b})")
+        consts = _const_names(block, self.order, self.operands)
         if consts:
             targets.append(f"({', '.join(consts)},)")
-            sources.append(f"reversed(C{b})")
-        lines.append(f"for {', '.join(targets)} in zip({', '.join(sources)}):")
+            tables.append(f"reversed(C{b})")
+        lines.append(f"for {', '.join(targets)} in zip({', '.join(tables)}):")
         lines.extend(f"    {line}" for line in body)
 
     # -- running -------------------------------------------------------------------
@@ -1261,6 +1303,21 @@ class _Program:
         namespace = dict(self.names.namespace)
         exec(compile(source, f"<trace {name}>", "exec"), namespace)
         return namespace[name]  # type: ignore[no-any-return]
+
+
+def _saved_names(block: _Block) -> list[str]:
+    """What one iteration saves for later: its kept nodes, then carried values."""
+    return [f"v{i}" for i in block.saved] + [c.name for c in block.carried]
+
+
+def _const_names(
+    block: _Block, order: list[Any], operands: list[list[Any]]
+) -> list[str]:
+    """The loop variables holding one iteration's constants, in table order."""
+    first = block.iteration(order, 0)
+    return [
+        j.name for i in first for j in operands[i] if type(j) is _Var and j.init < 0
+    ]
 
 
 def _constant_key(data: Any) -> tuple[Any, ...]:

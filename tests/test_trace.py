@@ -116,8 +116,22 @@ class TestFunctions:
         for p in random_points(20, 2, seed=3):
             assert_close(g.value_and_grad(*p), engine(f, *p))
 
+    def test_loop_carried(self) -> None:
+        """Iterations that read the previous one's values replay as a loop."""
+
+        def f(x: Any, y: Any) -> Any:
+            s, u = y, x
+            for k in range(30):
+                s, u = ag.sigmoid(s * x) + s * 0.5 + k * u, ag.tanh(u + s * 0.1)
+            return s * u
+
+        g = trace(f, 0.1, 0.2)
+        assert "for " in g.source
+        for p in random_points(20, 2, seed=8):
+            assert_close(g.value_and_grad(*p), engine(f, *p))
+
     def test_loop_carried_and_shared(self) -> None:
-        """Iterations that read the previous one, or a node made before the loop."""
+        """Iterations that read the previous one, and a node made before the loop."""
 
         def f(x: Any, y: Any) -> Any:
             shared = ag.exp(x)
