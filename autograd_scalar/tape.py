@@ -909,16 +909,8 @@ class _Program:
         each iteration reads only its own nodes (and arguments and constants).
         Periods are tried by how much they would cover.
         """
-        order, nargs = self.order, self.nargs
-        ids: dict[Any, int] = {}
-        sig: list[int] = []
-        shapes = self.shapes
-        for position, i in enumerate(order):
-            if type(i) is not int or i < nargs:
-                key: Any = position  # unique: guards and arguments never repeat
-            else:
-                key = shapes[i]  # None for a constant
-            sig.append(ids.setdefault(key, len(ids)))
+        order = self.order
+        sig = self._signatures(len(order))
         last: dict[int, int] = {}
         periods: dict[int, int] = {}
         for position, h in enumerate(sig):
@@ -933,6 +925,7 @@ class _Program:
         for length in candidates:
             if periods[length] < length * (_MIN_REPS - 1) or length < 2:
                 continue
+            sig = self._signatures(2 * length)
             same = bytes(a == b for a, b in zip(sig, sig[length:], strict=False))
             t = same.find(1)
             while t >= 0:
@@ -948,6 +941,30 @@ class _Program:
                 t = same.find(1, run_end)
         blocks.sort(key=lambda b: b.start)
         return blocks
+
+    def _signatures(self, horizon: int) -> list[int]:
+        """A number per position of ``order``, equal for nodes of the same shape.
+
+        An operand made more than ``horizon`` nodes back counts by its number, not
+        its distance: a value made before a loop and read in every iteration.
+        """
+        ids: dict[Any, int] = {}
+        sig: list[int] = []
+        shapes, nargs = self.shapes, self.nargs
+        for position, i in enumerate(self.order):
+            if type(i) is not int or i < nargs:
+                key: Any = position  # unique: guards and arguments never repeat
+            else:
+                key = shapes[i]  # None for a constant
+                if key is not None and any(
+                    type(d) is int and d < -horizon for d in key
+                ):
+                    key = tuple(
+                        ("made", i + d) if type(d) is int and d < -horizon else d
+                        for d in key
+                    )
+            sig.append(ids.setdefault(key, len(ids)))
+        return sig
 
     def _place_block(
         self,
@@ -970,10 +987,15 @@ class _Program:
                 return None
             if any(claimed[start:end]):
                 continue
-            # An iteration reads its own nodes, or the previous iteration's.
+            # An iteration reads its own nodes, the previous iteration's, or
+            # nodes made before the loop (read by number: more than 2L back).
             previous = order[start] - length
             if all(
-                type(j) is not int or not live[j] or j < self.nargs or j >= previous
+                type(j) is not int
+                or not live[j]
+                or j < self.nargs
+                or j >= previous
+                or i - j > 2 * length
                 for i in order[start : start + length]
                 for j in operands[i]
             ):
@@ -1003,7 +1025,7 @@ class _Program:
             first = iterations[0][0]
             for i in iterations[0]:
                 for m, j in enumerate(operands[i]):
-                    if type(j) is int and live[j] and self.nargs <= j < first:
+                    if type(j) is int and live[j] and first - block.length <= j < first:
                         carried = _Var(f"r{i}_{m}", init=j, src=j + block.length)
                         operands[i][m] = carried
                         block.carried.append(carried)
@@ -1184,11 +1206,13 @@ class _Program:
         contributions: dict[int, list[str]],
         to_arguments: dict[int, list[str]] | None,
         to_carried: dict[int, list[str]] | None = None,
+        outer: int = 0,
     ) -> None:
         """Sum node i's gradient and pass its terms on to its operands.
 
-        In a loop, terms for the arguments go to ``to_arguments`` (summed over the
-        iterations) and terms for the previous iteration to ``to_carried``.
+        In a loop, terms for nodes made before it (numbers below ``outer``: the
+        arguments and others) go to ``to_arguments``, summed over the iterations,
+        and terms for the previous iteration to ``to_carried``.
         """
         nargs = self.nargs
         if i == self.out_index:
@@ -1219,7 +1243,7 @@ class _Program:
                 text = term[0].format(*texts, g=g)
                 if term[1] < _PRODUCT:
                     text = f"({text})"
-                if to_arguments is not None and j < nargs:
+                if to_arguments is not None and j < outer:
                     to_arguments.setdefault(j, []).append(text)
                 else:
                     contributions.setdefault(j, []).append(text)
@@ -1264,7 +1288,7 @@ class _Program:
             self.code[i] = f"v{i}"
         for i in reversed(first):
             if self.needs[i]:
-                self._backward_node(i, body, local, to_arguments, to_carried)
+                self._backward_node(i, body, local, to_arguments, to_carried, first[0])
         for src, init in sources.items():
             terms = to_carried.get(src, [])
             body.append(f"q{src} = {' + '.join(terms) if terms else 0}")

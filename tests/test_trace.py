@@ -141,6 +141,7 @@ class TestFunctions:
             return s
 
         g = trace(f, 0.1, 0.2)
+        assert "for " in g.source
         for p in random_points(20, 2, seed=4):
             assert_close(g.value_and_grad(*p), engine(f, *p))
 
