@@ -798,6 +798,7 @@ class _Program:
         # its primitive and, per operand, the argument's number, how many nodes
         # back it was made (negative), or the type of a constant.
         self.shapes: list[Any] = [None] * n
+        self.farthest = farthest = [0] * n  # the most negative distance in a shape
         value, get, shapes = Value, index.get, self.shapes
         for i in range(nargs, n):
             node = nodes[i]
@@ -828,6 +829,7 @@ class _Program:
             patterns[i] = key = tuple(pattern)
             templates[i] = self._template(node._op, key)  # type: ignore[arg-type]
             shapes[i] = tuple(shape)
+            farthest[i] = min([d for d in shape[1:] if type(d) is int] or [0])
 
         # -- which nodes a gradient reaches, which need a variable ------------------
         self.needs = needs = [False] * n
@@ -950,15 +952,13 @@ class _Program:
         """
         ids: dict[Any, int] = {}
         sig: list[int] = []
-        shapes, nargs = self.shapes, self.nargs
+        shapes, nargs, farthest = self.shapes, self.nargs, self.farthest
         for position, i in enumerate(self.order):
             if type(i) is not int or i < nargs:
                 key: Any = position  # unique: guards and arguments never repeat
             else:
                 key = shapes[i]  # None for a constant
-                if key is not None and any(
-                    type(d) is int and d < -horizon for d in key
-                ):
+                if farthest[i] < -horizon:
                     key = tuple(
                         ("made", i + d) if type(d) is int and d < -horizon else d
                         for d in key
@@ -1025,7 +1025,8 @@ class _Program:
             first = iterations[0][0]
             for i in iterations[0]:
                 for m, j in enumerate(operands[i]):
-                    if type(j) is int and live[j] and first - block.length <= j < first:
+                    previous = max(self.nargs, first - block.length)
+                    if type(j) is int and live[j] and previous <= j < first:
                         carried = _Var(f"r{i}_{m}", init=j, src=j + block.length)
                         operands[i][m] = carried
                         block.carried.append(carried)
