@@ -950,20 +950,30 @@ class _Program:
         An operand made more than ``horizon`` nodes back counts by its number, not
         its distance: a value made before a loop and read in every iteration.
         """
-        ids: dict[Any, int] = {}
-        sig: list[int] = []
         shapes, nargs, farthest = self.shapes, self.nargs, self.farthest
-        for position, i in enumerate(self.order):
-            if type(i) is not int or i < nargs:
-                key: Any = position  # unique: guards and arguments never repeat
-            else:
-                key = shapes[i]  # None for a constant
-                if farthest[i] < -horizon:
-                    key = tuple(
-                        ("made", i + d) if type(d) is int and d < -horizon else d
-                        for d in key
-                    )
-            sig.append(ids.setdefault(key, len(ids)))
+        if not hasattr(self, "_ids"):  # distances only, once
+            self._ids: dict[Any, int] = {}
+            self._sig: list[int] = []
+            self._far: list[tuple[int, int]] = []  # (farthest, position), sorted
+            for position, i in enumerate(self.order):
+                if type(i) is not int or i < nargs:
+                    key: Any = position  # unique: guards and arguments never repeat
+                else:
+                    key = shapes[i]  # None for a constant
+                    if farthest[i] < 0:
+                        self._far.append((farthest[i], position))
+                self._sig.append(self._ids.setdefault(key, len(self._ids)))
+            self._far.sort()
+        sig = list(self._sig)
+        for far, position in self._far:
+            if far >= -horizon:
+                break
+            i = self.order[position]
+            key = tuple(
+                ("made", i + d) if type(d) is int and d < -horizon else d
+                for d in shapes[i]
+            )
+            sig[position] = self._ids.setdefault(key, len(self._ids))
         return sig
 
     def _place_block(
