@@ -800,6 +800,7 @@ class _Program:
         self.shapes: list[Any] = [None] * n
         self.farthest = farthest = [0] * n  # the most negative distance in a shape
         value, get, shapes = Value, index.get, self.shapes
+        cache, live_mark = self.cache, _LIVE
         for i in range(nargs, n):
             node = nodes[i]
             a, b = node._a, node._b
@@ -807,12 +808,18 @@ class _Program:
             ops: list[Any] = []
             pattern: list[Any] = []
             shape: list[Any] = [node._op]
+            far = 0
             for x in inputs:
                 j = get(x) if type(x) is value else None
                 if j is not None and live[j]:
                     ops.append(j)
-                    pattern.append(_LIVE)
-                    shape.append(j if j < nargs else j - i)
+                    pattern.append(live_mark)
+                    if j < nargs:
+                        shape.append(j)
+                    else:
+                        shape.append(j - i)
+                        if j - i < far:
+                            far = j - i
                     continue
                 if j is None:  # a number, or a leaf made inside f
                     data = x.data if type(x) is value else x
@@ -823,13 +830,16 @@ class _Program:
                 pattern.append(_constant_key(data))
                 shape.append(type(data))
             operands[i] = ops
-            if _LIVE not in pattern:
+            if live_mark not in pattern:
                 continue  # depends on no argument: a constant
             live[i] = True
             patterns[i] = key = tuple(pattern)
-            templates[i] = self._template(node._op, key)  # type: ignore[arg-type]
+            template = cache.get((node._op, key, ()))
+            if template is None:
+                template = self._template(node._op, key)  # type: ignore[arg-type]
+            templates[i] = template
             shapes[i] = tuple(shape)
-            farthest[i] = min([d for d in shape[1:] if type(d) is int] or [0])
+            farthest[i] = far
 
         # -- which nodes a gradient reaches, which need a variable ------------------
         self.needs = needs = [False] * n
@@ -927,6 +937,8 @@ class _Program:
         for length in candidates:
             if periods[length] < length * (_MIN_REPS - 1) or length < 2:
                 continue
+            if sum(claimed) > 0.9 * len(order):
+                break  # nearly all of it is in loops already
             sig = self._signatures(2 * length)
             same = bytes(a == b for a, b in zip(sig, sig[length:], strict=False))
             t = same.find(1)
