@@ -31,6 +31,7 @@ become guards: a call that would take another path is traced afresh.
 from __future__ import annotations
 
 import builtins
+import gc
 import inspect
 import keyword
 import math
@@ -1467,7 +1468,15 @@ class Traced:
                 f"trace: {name}() must return a Value or a number, "
                 f"got {type(out).__name__}: {out!r}"
             )
-        program = _Program(self._params, xs, out, decisions)
+        # Building the program allocates hundreds of thousands of small containers,
+        # none in a cycle: the cyclic collector would only walk them again and again.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            program = _Program(self._params, xs, out, decisions)
+        finally:
+            if enabled:
+                gc.enable()
         self.ntraces += 1
         self._programs.insert(0, program)
         del self._programs[self.max_traces :]
