@@ -768,20 +768,35 @@ class _Program:
         self.order: list[Any] = list(range(nargs))  # node numbers and guards
         order = self.order
 
+        def number(node: Value) -> None:
+            index[node] = len(nodes)
+            order.append(len(nodes))
+            nodes.append(node)
+
         def visit(root: Any) -> None:
+            """Number root's graph after its inputs, without entering numbered nodes."""
             if type(root) is not Value or root._op is None or root in index:
                 return
-            for node in _engine._interior_toposort(root):
-                if node not in index:
-                    index[node] = len(nodes)
-                    order.append(len(nodes))
-                    nodes.append(node)
+            stack: list[tuple[Value, bool]] = [(root, False)]
+            while stack:
+                node, inputs_done = stack.pop()
+                if inputs_done:
+                    number(node)
+                elif node not in index:
+                    stack.append((node, True))
+                    for x in node._inputs():
+                        if type(x) is Value and x._op is not None and x not in index:
+                            stack.append((x, False))
 
-        for decision in decisions:
+        for decision in decisions:  # each guard as soon as what it reads is made
             visit(decision[1])
             visit(decision[2])
             order.append(decision)
-        visit(out)
+        if type(out) is Value and out._op is not None:
+            # The engine's sort, tuned for this (it enters shared nodes again).
+            for node in _engine._interior_toposort(out):
+                if node not in index:
+                    number(node)
         self.index = index
         self.out_index = out_index = index.get(out, -1) if type(out) is Value else -1
 
