@@ -18,10 +18,11 @@ subclass of ``CompNode`` written as the seed writes one works unchanged.
 (30, 15, 10)
 
 **Traced replay.** ``trace(f, *example_args)`` runs ordinary ``Value`` code once,
-records its graph, and turns it into straight-line Python (``.source``) that computes
-the value and the gradient with respect to every argument from plain numbers, with no
-graph built. Decisions ``f`` takes on data (``x > 0``, ``bool(x)``, ``float(x)``)
-become guards: a call that would take another path is traced afresh.
+records its graph, and turns it into Python source (``.source``: straight-line code,
+with a loop where ``f`` repeated itself) that computes the value and the gradient with
+respect to every argument from plain numbers, with no graph built. Decisions ``f``
+takes on data (``x > 0``, ``bool(x)``, ``float(x)``) become guards: a call that would
+take another path is traced afresh.
 
 >>> g = trace(lambda x, y: x * y + y, 2.0, 3.0)
 >>> g.value_and_grad(4.0, 5.0)
@@ -35,7 +36,7 @@ import gc
 import inspect
 import keyword
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 from . import _engine
@@ -113,7 +114,7 @@ class Tape:
     def __len__(self) -> int:
         return len(self.computations)
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[CompNode]:
         return iter(self.computations)
 
 
@@ -1511,12 +1512,14 @@ class Traced:
 def trace(f: Callable[..., Any], *example_args: Any) -> Traced:
     """Trace ``f`` (a function of Values) at ``example_args`` for fast replay.
 
-    ``f`` runs once on Values; its graph becomes straight-line Python over plain
-    numbers (``.source``). Call the result with numbers for f's value, or
-    ``.value_and_grad(*args)`` for the value and the gradient with respect to every
-    argument. Comparisons of Values and ``bool``/``float``/``int`` of a Value made
-    while tracing become guards: where f would decide otherwise, it is traced again.
-    Constants made inside f (``Value(3.0)``) are written into the trace.
+    ``f`` runs once on Values; its graph becomes Python over plain numbers
+    (``.source``), with a loop wherever f repeated the same computation, and each
+    local derivative written from the rule table. Call the result with numbers for
+    f's value, or ``.value_and_grad(*args)`` for the value and the gradient with
+    respect to every argument. Comparisons of Values and ``bool``/``float``/``int``
+    of a Value made while tracing become guards: where f would decide otherwise, it
+    is traced again. Constants made inside f (``Value(3.0)``) are written into the
+    trace.
 
     >>> def h(x):
     ...     return x * x if x > 0 else -3 * x
