@@ -1329,16 +1329,20 @@ class _Program:
         for i in reversed(first):
             if self.needs[i]:
                 self._backward_node(i, body, local, to_arguments, to_carried, first[0])
-        for src, init in sources.items():
-            terms = to_carried.get(src, [])
-            body.append(f"q{src} = {' + '.join(terms) if terms else 0}")
-            if self.needs[init]:
-                self.contributions.setdefault(init, []).append(f"q{src}")
         for i, code in after_loop.items():
             self.code[i] = code
         for j, terms in sorted(to_arguments.items()):
             self._sum(f"a{b}_{j}", terms, body, add=True)
             self.contributions.setdefault(j, []).append(f"a{b}_{j}")
+        if sources:
+            # Last, and all at once: a gradient above may be one of these q's.
+            carried = [" + ".join(to_carried.get(src, [])) or "0" for src in sources]
+            body.append(
+                f"{', '.join(f'q{src}' for src in sources)}, = {', '.join(carried)},"
+            )
+        for src, init in sources.items():
+            if self.needs[init]:
+                self.contributions.setdefault(init, []).append(f"q{src}")
         rows = ", ".join(f"({', '.join(row)},)" for row in zip(*columns, strict=True))
         lines.append(f"E{b} = [{rows}]")
         lines.extend(f"a{b}_{j} = 0" for j in sorted(to_arguments))

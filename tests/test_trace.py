@@ -245,6 +245,38 @@ class TestRandomExpressions:
             assert_close(g.value_and_grad(*p), want)
 
 
+class TestRandomLoops:
+    """Random loop bodies: carried values, values made before the loop, constants."""
+
+    @pytest.mark.parametrize("seed", range(40))
+    def test_matches_engine(self, seed: int) -> None:
+        """Traced loops give the engine's value and gradients at random points."""
+        rng = random.Random(1000 + seed)
+        body = random_expression(rng, rng.randrange(1, 4))
+        steps, shared, collect = rng.randrange(3, 25), rng.random() < 0.5, rng.random()
+
+        def f(x: Any, y: Any, z: Any) -> Any:
+            invariant = ag.tanh(x * y) if shared else x
+            s, outs = z, []
+            for k in range(steps):
+                s = body(s, invariant, 0.1 * k - 1) * 0.5 + s * 0.25
+                if collect < 0.5:
+                    outs.append(s * (k % 3 - 1))
+            return sum(outs) + s * y
+
+        g = None
+        for p in random_points(10, 3, seed=seed):
+            try:
+                want = engine(f, *p)
+            except ArithmeticError:  # overflow: the trace raises it too
+                if g is not None:
+                    with pytest.raises(ArithmeticError):
+                        g.value_and_grad(*p)
+                continue
+            g = g or trace(f, *p)
+            assert_close(g.value_and_grad(*p), want)
+
+
 class TestGuards:
     """Decisions on data become guards; a call that decides otherwise re-traces."""
 
