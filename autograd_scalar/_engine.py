@@ -721,4 +721,7 @@ def _pullback_generic(node: Value, g: Any, on_values: bool) -> None:
         ans = node.data
     for x, partial in zip(inputs, op.partials, strict=True):
         if isinstance(x, Value):
-            x.grad = x.grad + partial(ans, *args) * g
+            step = partial(ans, *args) * g
+            old = x.grad
+            # Starting from zero, take the step itself: 0 + step would add a node.
+            x.grad = step if type(old) is not Value and old == 0 else old + step
