@@ -28,12 +28,6 @@ UNARY: dict[str, Callable[[ModuleType], Callable[[Any], Any]]] = {
 }
 POINTS = [0.3, 0.9, 1.7]
 
-# A user primitive: log(cosh(x)), with its derivative written in the package's
-# functions, so it works at every order.
-logcosh = ag.primitive(
-    lambda x: math.log(math.cosh(x)), lambda x: ag.tanh(x), name="logcosh"
-)
-
 
 def rosenbrock(x: Any, y: Any, z: Any) -> Any:
     """Rosenbrock's function in three variables (works on numbers, Values, sympy)."""
@@ -70,7 +64,7 @@ class TestNestedGradVsSympy:
             assert close(d(x0), want), (name, order)
 
     @pytest.mark.parametrize("x0", POINTS)
-    def test_user_primitive_every_order(self, x0: float) -> None:
+    def test_user_primitive_every_order(self, x0: float, logcosh: Any) -> None:
         """A primitive() with its partial in package functions nests to order four."""
         x = sympy.Symbol("x")
         expr = sympy.log(sympy.cosh(x))
