@@ -5,7 +5,6 @@ import os
 from typing import Any
 
 import pytest
-
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
