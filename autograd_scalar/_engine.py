@@ -295,10 +295,12 @@ class Primitive:
 
 def _operand(y: Any) -> Any:
     """The number in an operand, or NotImplemented for one that is not a number."""
-    if type(y) is float or type(y) is int or isinstance(y, numbers.Real):
+    if type(y) is float or type(y) is int:
         return y
-    if isinstance(y, Value):
+    if isinstance(y, Value):  # before the slower ABC check: a subclass of Value
         return y.data
+    if isinstance(y, numbers.Real):
+        return y
     return NotImplemented
 
 
@@ -711,10 +713,18 @@ def _gradients(
     try:
         order = [] if root._op is None else _interior_toposort(root)
         leaves = {root} if root._op is None else set()
-        for node in order:
-            for x in node._inputs():
-                if isinstance(x, Value) and x._op is None:
-                    leaves.add(x)
+        add = leaves.add
+        for node in order:  # the leaves among the operands
+            a = node._a
+            b = node._b
+            if isinstance(a, Value) and a._op is None:
+                add(a)
+            if type(b) is tuple:
+                for x in b:
+                    if isinstance(x, Value) and x._op is None:
+                        add(x)
+            elif isinstance(b, Value) and b._op is None:
+                add(b)
         saved = [(leaf, leaf.grad) for leaf in leaves]
         if not isinstance(create_graph, bool):
             create_graph = create_graph(leaves)
