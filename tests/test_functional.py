@@ -1,5 +1,7 @@
 """The functional transforms against sympy and finite differences, nested to any order.
 
+Nesting to third order is tested here for forward mode (``jvp``) and mixtures too.
+
 Each test function is written once over a module ``m`` (``autograd_scalar`` or
 ``sympy``), so the expected derivatives come from sympy differentiating the same
 expression, independently of this package.
@@ -16,7 +18,16 @@ import pytest
 import sympy
 
 import autograd_scalar as ag
-from autograd_scalar import Value, grad, hessian, hvp, jacobian, value_and_grad, vjp
+from autograd_scalar import (
+    Value,
+    grad,
+    hessian,
+    hvp,
+    jacobian,
+    jvp,
+    value_and_grad,
+    vjp,
+)
 
 # -- Functions of one variable, written over a module m ---------------------------
 UNARY: dict[str, Callable[[ModuleType], Callable[[Any], Any]]] = {
@@ -47,19 +58,35 @@ def central(f: Callable[[float], Any], x: float, h: float = 1e-6) -> float:
     return (float(f(x + h)) - float(f(x - h))) / (2 * h)
 
 
-class TestNestedGradVsSympy:
-    """grad(grad(grad(f))) is exact to rounding."""
+def forward_derivative(f: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """f' by forward mode: one jvp with tangent 1."""
+    return lambda x: jvp(f, (x,), (1.0,))[1]
 
+
+# Ways to take the derivative three times, innermost first: reverse mode, forward
+# mode, and reverse over forward (forward over reverse is not supported).
+NESTINGS: dict[str, list[Callable[[Callable[[Any], Any]], Callable[[Any], Any]]]] = {
+    "grad^3": [grad, grad, grad],
+    "jvp^3": [forward_derivative] * 3,
+    "grad(grad(jvp))": [forward_derivative, grad, grad],
+    "grad(jvp(jvp))": [forward_derivative, forward_derivative, grad],
+}
+
+
+class TestNestedGradVsSympy:
+    """grad(grad(grad(f))), jvp in jvp in jvp, and mixtures are exact to rounding."""
+
+    @pytest.mark.parametrize("nesting", list(NESTINGS))
     @pytest.mark.parametrize("name", list(UNARY))
     @pytest.mark.parametrize("x0", POINTS)
-    def test_three_orders(self, name: str, x0: float) -> None:
+    def test_three_orders(self, nesting: str, name: str, x0: float) -> None:
         """First, second and third derivatives equal sympy's."""
         f = UNARY[name](ag)
         x = sympy.Symbol("x")
         expr = UNARY[name](sympy)(x)
         d = f
-        for order in (1, 2, 3):
-            d = grad(d)
+        for order, differentiate in enumerate(NESTINGS[nesting], start=1):
+            d = differentiate(d)
             want = sympy_derivative(expr, x, order, {x: x0})
             assert close(d(x0), want), (name, order)
 
