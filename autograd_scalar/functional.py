@@ -103,7 +103,10 @@ def _positions(argnums: Argnums, nargs: int, who: str) -> tuple[int, ...]:
             raise ValueError(
                 f"{who}: argnums {i} is out of range for {nargs} positional argument(s)"
             )
-    return tuple(i % nargs for i in items)
+    positions = tuple(i % nargs for i in items)
+    if len(set(positions)) != len(positions):
+        raise ValueError(f"{who}: argnums {argnums!r} names an argument twice")
+    return positions
 
 
 @contextmanager

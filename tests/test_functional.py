@@ -356,6 +356,13 @@ class TestErrors:
         with pytest.raises(ValueError, match=r"jacobian\(<lambda>\).*argnums -2"):
             jacobian(lambda x: x, -2)(1.0)
 
+    def test_argnums_repeated(self) -> None:
+        """argnums naming one argument twice (also as -1 and 1) is a ValueError."""
+        with pytest.raises(
+            ValueError, match=r"argnums \(1, -1\) names an argument twice"
+        ):
+            grad(lambda x, y: x * y, argnums=(1, -1))(1.0, 2.0)
+
     @pytest.mark.parametrize("argnums", ["0", 1.0, (), (0, "1")])
     def test_argnums_wrong_type(self, argnums: Any) -> None:
         """argnums that is not an int or ints is a TypeError at once."""
