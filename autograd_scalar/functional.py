@@ -2,7 +2,7 @@
 
 ``grad``, ``value_and_grad``, ``jacobian``, ``hessian``, ``vjp`` and ``hvp`` turn a
 function into the function computing its derivatives. They are thin layers over one
-reverse-mode core, ``_make_vjp``: run ``f`` on fresh input nodes, then pull a
+reverse-mode core, ``_Vjp``: run ``f`` on fresh input nodes, then pull a
 cotangent back to those nodes.
 
 They nest to any order. Called on plain numbers, a transform runs a fast first-order
@@ -125,78 +125,68 @@ def _one(x: Any) -> Any:
 
 
 class _Vjp:
-    """What ``_make_vjp`` returns: the output and the means to pull back from it."""
+    """The one reverse-mode core: ``f`` run on fresh input nodes, ready to pull back.
 
-    __slots__ = ("lifted", "out", "pull", "recording", "wrt")
+    ``out`` is what ``f`` returned (Values and all); ``lifted``: the inputs are
+    Values an outer transform is differentiating; ``wrt``: the fresh input nodes.
+    """
+
+    __slots__ = ("lifted", "out", "recording", "wrt")
 
     def __init__(
         self,
-        out: Any,
-        pull: Callable[[Any, Any], tuple[list[Any], bool]],
-        lifted: bool,
-        recording: bool,
-        wrt: list[Value],
+        f: Callable[..., Any],
+        args: Sequence[Any],
+        positions: tuple[int, ...],
+        who: str,
     ) -> None:
-        self.out = out
-        self.pull = pull
-        self.lifted = lifted
-        self.recording = recording
-        self.wrt = wrt
+        self.recording = is_grad_enabled()
+        inputs = list(args)
+        self.wrt: list[Value] = []
+        for i in positions:
+            x = args[i]
+            if isinstance(x, Value):
+                # Linked to the caller's Value when the caller may be differentiated;
+                # this call's own pass stops at the fresh node.
+                node = _link(x) if self.recording else _Input(x.data)
+            elif _is_number(x):
+                node = _Input(x)
+            else:
+                raise TypeError(
+                    f"{who}: argument {i} must be a number or a Value, "
+                    f"got {type(x).__name__}: {x!r}"
+                )
+            inputs[i] = node
+            self.wrt.append(node)
+        self.lifted = self.recording and any(
+            isinstance(args[i], Value) for i in positions
+        )
+        with _recording(self.recording):
+            self.out = f(*inputs)
+
+    def pull(self, root: Any, seed: Any) -> tuple[list[Any], bool]:
+        """d root/d input for each input, ``root`` an output seeded with ``seed``.
+
+        Also says whether they were built as Values.
+        """
+        if not isinstance(root, Value):  # an output that depends on nothing
+            zero = _one(root) * 0
+            return [zero for _ in self.wrt], False
+        create_graph: bool | Callable[[set[Value]], bool]
+        if not self.recording:
+            create_graph = False
+        elif self.lifted or isinstance(seed, Value):
+            create_graph = True
+        else:  # decided by the leaves reached: Values only if f closed over one
+            create_graph = partial(_closed_over, inputs=self.wrt)
+        with _recording(self.recording):
+            return _gradients(root, seed, self.wrt, create_graph)
 
     def finish(self) -> None:
         """The transform has returned: its fresh inputs are constants from now on."""
         for node in self.wrt:
             if isinstance(node, _Input):
                 node.live = False
-
-
-def _make_vjp(
-    f: Callable[..., Any], args: Sequence[Any], positions: tuple[int, ...], who: str
-) -> _Vjp:
-    """Run ``f`` on fresh nodes for ``args[positions]``: the one reverse-mode core.
-
-    ``out`` is what ``f`` returned (Values and all). ``pull(root, seed)`` gives
-    d root/d input for each position, for ``root`` one output seeded with ``seed``,
-    and whether those were built as Values. ``lifted``: the inputs are Values that
-    an outer transform is differentiating.
-    """
-    recording = is_grad_enabled()
-    inputs = list(args)
-    wrt: list[Value] = []
-    for i in positions:
-        x = args[i]
-        if isinstance(x, Value):
-            # A fresh node per call, linked to the caller's Value when the caller
-            # may be differentiated: this call's pass stops at it.
-            node = _link(x) if recording else _Input(x.data)
-        elif _is_number(x):
-            node = _Input(x)
-        else:
-            raise TypeError(
-                f"{who}: argument {i} must be a number or a Value, "
-                f"got {type(x).__name__}: {x!r}"
-            )
-        inputs[i] = node
-        wrt.append(node)
-    lifted = recording and any(isinstance(args[i], Value) for i in positions)
-    with _recording(recording):
-        out = f(*inputs)
-
-    def pull(root: Any, seed: Any) -> tuple[list[Any], bool]:
-        if not isinstance(root, Value):  # an output that does not depend on anything
-            zero = _one(root) * 0
-            return [zero for _ in wrt], False
-        create_graph: bool | Callable[[set[Value]], bool] = partial(
-            _closed_over, inputs=wrt
-        )
-        if not recording:
-            create_graph = False
-        elif lifted or isinstance(seed, Value):
-            create_graph = True
-        with _recording(recording):
-            return _gradients(root, seed, wrt, create_graph)
-
-    return _Vjp(out, pull, lifted, recording, wrt)
 
 
 def _scalar(out: Any, who: str) -> Any:
@@ -238,7 +228,7 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
 
     def value_and_grad_f(*args: Any) -> tuple[Any, Any]:
         positions = _positions(argnums, len(args), who)
-        core = _make_vjp(f, args, positions, who)
+        core = _Vjp(f, args, positions, who)
         try:
             out = _scalar(core.out, who)
             grads, built = core.pull(out, _one(out))
@@ -284,7 +274,7 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Pullback]:
     ([6.0, 5.0], (13.0, 12.0))
     """
     who = f"vjp({_name(f)})"
-    core = _make_vjp(f, primals, tuple(range(len(primals))), who)
+    core = _Vjp(f, primals, tuple(range(len(primals))), who)
     outs = _outputs(core.out, who)
     sequence = not _is_scalar(core.out)
     # Values out if an outer transform may be differentiating through the output.
@@ -349,7 +339,7 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = None) -> Callable[..., An
 
     def jacobian_f(*args: Any) -> Any:
         positions = _positions(argnums, len(args), who)
-        core = _make_vjp(f, args, positions, who)
+        core = _Vjp(f, args, positions, who)
         rows = []
         try:
             for o in _outputs(core.out, who):
