@@ -77,7 +77,9 @@ def _closed_over(leaves: Iterable[Value], inputs: list[Value]) -> bool:
 
 
 def _name(f: Callable[..., Any]) -> str:
-    return str(getattr(f, "__name__", None) or repr(f))
+    """A function's name for messages (a primitive's own name)."""
+    name = getattr(f, "__name__", None) or getattr(f, "name", None)
+    return name if isinstance(name, str) else repr(f)
 
 
 def _check_argnums(argnums: Argnums, who: str) -> None:
@@ -152,9 +154,15 @@ class _Vjp:
             elif _is_number(x):
                 node = _Input(x)
             else:
+                hint = (
+                    " (reverse mode inside forward mode is not supported: put the "
+                    "jvp inside the grad, or use hvp)"
+                    if hasattr(type(x), "__apply_primitive__")
+                    else ""
+                )
                 raise TypeError(
                     f"{who}: argument {i} must be a number or a Value, "
-                    f"got {type(x).__name__}: {x!r}"
+                    f"got {type(x).__name__}: {x!r}{hint}"
                 )
             inputs[i] = node
             self.wrt.append(node)
@@ -223,7 +231,13 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
     >>> value_and_grad(lambda x, y: x * ag.exp(y), argnums=(0, 1))(3.0, 0.0)
     (3.0, (1.0, 3.0))
     """
-    who = f"value_and_grad({_name(f)})"
+    return _value_and_grad(f, argnums, "value_and_grad")
+
+
+def _value_and_grad(
+    f: Callable[..., Any], argnums: Argnums, transform: str
+) -> Callable[..., Any]:
+    who = f"{transform}({_name(f)})"
     _check_argnums(argnums, who)
 
     def value_and_grad_f(*args: Any) -> tuple[Any, Any]:
@@ -254,7 +268,7 @@ def grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     >>> grad(lambda x, y: x * y, argnums=(0, 1))(2.0, 5.0)
     (5.0, 2.0)
     """
-    value_and_grad_f = value_and_grad(f, argnums)
+    value_and_grad_f = _value_and_grad(f, argnums, "grad")
 
     def grad_f(*args: Any) -> Any:
         return value_and_grad_f(*args)[1]
