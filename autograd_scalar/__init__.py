@@ -42,6 +42,8 @@ from ._rules import (
     tan,
     tanh,
 )
+from .forward import jvp
+from .functional import grad, hessian, hvp, jacobian, value_and_grad, vjp
 
 __all__ = [
     "Primitive",
@@ -54,8 +56,13 @@ __all__ = [
     "erf",
     "exp",
     "expm1",
+    "grad",
+    "hessian",
+    "hvp",
     "hypot",
     "is_grad_enabled",
+    "jacobian",
+    "jvp",
     "log",
     "log1p",
     "maximum",
@@ -71,5 +78,7 @@ __all__ = [
     "stop_gradient",
     "tan",
     "tanh",
+    "value_and_grad",
+    "vjp",
 ]
 __version__ = "0.1.0"
