@@ -42,6 +42,7 @@ from ._rules import (
     tan,
     tanh,
 )
+from .viz import explain, to_sympy
 
 __all__ = [
     "Primitive",
@@ -53,6 +54,7 @@ __all__ = [
     "enable_grad",
     "erf",
     "exp",
+    "explain",
     "expm1",
     "hypot",
     "is_grad_enabled",
@@ -71,5 +73,6 @@ __all__ = [
     "stop_gradient",
     "tan",
     "tanh",
+    "to_sympy",
 ]
 __version__ = "0.1.0"
