@@ -38,6 +38,7 @@ from typing import Any, ClassVar, Literal, NamedTuple
 from ._engine import Value
 
 __all__ = [
+    "GRAPHVIZ_MAX_VALUES",
     "BackwardSteps",
     "Drawing",
     "Explanation",
@@ -148,12 +149,15 @@ def to_dot(root: Value) -> str:
       v0 -> v1_op;
     }
     """
-    order = _toposort(root)
+    return _dot(_toposort(root), root)
+
+
+def _dot(order: list[Value], root: Value, graph_attributes: str = "") -> str:
     names = _names(order)
     index = {node: i for i, node in enumerate(order)}
     out = [
         "digraph autograd {",
-        "  rankdir=LR;",
+        f"  rankdir=LR;{graph_attributes}",
         "  node [shape=box, style=filled, fillcolor=white, fontname=monospace, "
         "fontsize=10];",
     ]
@@ -249,9 +253,12 @@ def draw(
     """Draw the graph below ``root``; in Jupyter, the result shows as a picture.
 
     ``engine="auto"`` uses Graphviz when the ``graphviz`` package (the ``viz``
-    extra) and its ``dot`` program are both installed, and the built-in pure-Python
-    layout otherwise, or if Graphviz fails: drawing never fails for want of a system
-    package. ``"graphviz"`` insists on Graphviz; ``"builtin"`` never uses it.
+    extra) and its ``dot`` program are both installed and the graph has at most
+    ``GRAPHVIZ_MAX_VALUES`` Values, and the built-in pure-Python layout otherwise,
+    or if Graphviz fails: drawing never fails for want of a system package, and a
+    big graph never stalls a notebook (Graphviz can take minutes on a few hundred
+    nodes with many long edges; the built-in layout takes a fraction of a second
+    on thousands). ``"graphviz"`` insists on Graphviz; ``"builtin"`` never uses it.
 
     >>> from autograd_scalar import Value
     >>> x = Value(3, "x")
@@ -264,12 +271,20 @@ def draw(
             f"draw(engine={engine!r}): expected 'auto', 'graphviz' or 'builtin'"
         )
     order = _toposort(root)
-    dot = to_dot(root)
-    if engine != "builtin":
-        svg = _graphviz_svg(dot, required=engine == "graphviz")
+    dot = _dot(order, root)
+    small = len(order) <= GRAPHVIZ_MAX_VALUES
+    if engine == "graphviz" or (engine == "auto" and small):
+        # Cap Graphviz's crossing-minimization and network-simplex iterations:
+        # seconds instead of minutes on big tangled graphs, the same on small ones.
+        tuned = _dot(order, root, " mclimit=0.2; nslimit=2; nslimit1=2;")
+        svg = _graphviz_svg(tuned, required=engine == "graphviz")
         if svg is not None:
             return Drawing(svg, dot, "graphviz", len(order))
     return Drawing(_layout_svg(order, root), dot, "builtin", len(order))
+
+
+GRAPHVIZ_MAX_VALUES = 200
+"""The largest graph (in Values) that ``draw(engine="auto")`` gives to Graphviz."""
 
 
 def _graphviz_svg(dot: str, required: bool) -> str | None:

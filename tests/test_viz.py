@@ -260,6 +260,18 @@ class TestDraw:
         for name in ["x", "y", "z", "h1", "h2", "h", "o", "mul"]:
             assert name in texts
 
+    def test_big_graphs_skip_graphviz(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """'auto' lays out graphs above GRAPHVIZ_MAX_VALUES itself, even with
+        Graphviz installed; 'graphviz' still uses it."""
+        pytest.importorskip("graphviz")
+        if shutil.which("dot") is None:
+            pytest.skip("Graphviz's dot program is not installed")
+        monkeypatch.setattr(viz, "GRAPHVIZ_MAX_VALUES", 6)
+        g = diamond()
+        assert viz.draw(g["h"]).engine == "graphviz"  # 6 Values
+        assert viz.draw(g["o"]).engine == "builtin"  # 7 Values
+        assert viz.draw(g["o"], engine="graphviz").engine == "graphviz"
+
     @pytest.mark.parametrize("engine", ["builtin", "graphviz"])
     def test_renders_in_a_browser(self, tmp_path: Path, engine: str) -> None:
         """Headless Chromium shows every label with a nonzero width, and loads the
