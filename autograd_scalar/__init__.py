@@ -44,6 +44,7 @@ from ._rules import (
 )
 from .forward import jvp
 from .functional import grad, hessian, hvp, jacobian, value_and_grad, vjp
+from .viz import explain, to_sympy
 
 __all__ = [
     "Primitive",
@@ -55,6 +56,7 @@ __all__ = [
     "enable_grad",
     "erf",
     "exp",
+    "explain",
     "expm1",
     "grad",
     "hessian",
@@ -78,6 +80,7 @@ __all__ = [
     "stop_gradient",
     "tan",
     "tanh",
+    "to_sympy",
     "value_and_grad",
     "vjp",
 ]
