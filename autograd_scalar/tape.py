@@ -18,10 +18,11 @@ subclass of ``CompNode`` written as the seed writes one works unchanged.
 (30, 15, 10)
 
 **Traced replay.** ``trace(f, *example_args)`` runs ordinary ``Value`` code once,
-records its graph, and turns it into straight-line Python (``.source``) that computes
-the value and the gradient with respect to every argument from plain numbers, with no
-graph built. Decisions ``f`` takes on data (``x > 0``, ``bool(x)``, ``float(x)``)
-become guards: a call that would take another path is traced afresh.
+records its graph, and turns it into Python source (``.source``: straight-line code,
+with a loop where ``f`` repeated itself) that computes the value and the gradient with
+respect to every argument from plain numbers, with no graph built. Decisions ``f``
+takes on data (``x > 0``, ``bool(x)``, ``float(x)``) become guards: a call that would
+take another path is traced afresh.
 
 >>> g = trace(lambda x, y: x * y + y, 2.0, 3.0)
 >>> g.value_and_grad(4.0, 5.0)
@@ -31,10 +32,11 @@ become guards: a call that would take another path is traced afresh.
 from __future__ import annotations
 
 import builtins
+import gc
 import inspect
 import keyword
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 from . import _engine
@@ -112,7 +114,7 @@ class Tape:
     def __len__(self) -> int:
         return len(self.computations)
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[CompNode]:
         return iter(self.computations)
 
 
@@ -695,12 +697,19 @@ def _parameter_names(f: Callable[..., Any], n: int) -> list[str]:
 
 
 class _Var:
-    """An operand read from a loop variable: a constant that varies per iteration."""
+    """An operand read from a loop variable.
 
-    __slots__ = ("name",)
+    Either a constant that varies per iteration, or (``init >= 0``) a value carried
+    from the previous iteration: node ``src`` of iteration 0 stands for it, and
+    node ``init``, made before the loop, is its value in the first iteration.
+    """
 
-    def __init__(self, name: str) -> None:
+    __slots__ = ("init", "name", "src")
+
+    def __init__(self, name: str, init: int = -1, src: int = -1) -> None:
         self.name = name
+        self.init = init
+        self.src = src
 
 
 class _Block:
@@ -712,7 +721,7 @@ class _Block:
     in a fraction of the time, and runs as fast.
     """
 
-    __slots__ = ("consts", "length", "number", "reps", "saved", "start")
+    __slots__ = ("carried", "consts", "length", "number", "reps", "saved", "start")
 
     def __init__(self, number: int, start: int, length: int, reps: int) -> None:
         self.number = number
@@ -721,6 +730,7 @@ class _Block:
         self.reps = reps
         self.consts: list[list[Any]] = [[] for _ in range(reps)]
         self.saved: list[int] = []  # iteration 0's nodes kept for later code
+        self.carried: list[_Var] = []  # values carried from iteration to iteration
 
     def iteration(self, order: list[Any], k: int) -> list[int]:
         first = self.start + k * self.length
@@ -759,20 +769,35 @@ class _Program:
         self.order: list[Any] = list(range(nargs))  # node numbers and guards
         order = self.order
 
+        def number(node: Value) -> None:
+            index[node] = len(nodes)
+            order.append(len(nodes))
+            nodes.append(node)
+
         def visit(root: Any) -> None:
+            """Number root's graph after its inputs, without entering numbered nodes."""
             if type(root) is not Value or root._op is None or root in index:
                 return
-            for node in _engine._interior_toposort(root):
-                if node not in index:
-                    index[node] = len(nodes)
-                    order.append(len(nodes))
-                    nodes.append(node)
+            stack: list[tuple[Value, bool]] = [(root, False)]
+            while stack:
+                node, inputs_done = stack.pop()
+                if inputs_done:
+                    number(node)
+                elif node not in index:
+                    stack.append((node, True))
+                    for x in node._inputs():
+                        if type(x) is Value and x._op is not None and x not in index:
+                            stack.append((x, False))
 
-        for decision in decisions:
+        for decision in decisions:  # each guard as soon as what it reads is made
             visit(decision[1])
             visit(decision[2])
             order.append(decision)
-        visit(out)
+        if type(out) is Value and out._op is not None:
+            # The engine's sort, tuned for this (it enters shared nodes again).
+            for node in _engine._interior_toposort(out):
+                if node not in index:
+                    number(node)
         self.index = index
         self.out_index = out_index = index.get(out, -1) if type(out) is Value else -1
 
@@ -786,26 +811,52 @@ class _Program:
         self.patterns: list[tuple[Any, ...]] = [()] * n
         self.cache: dict[tuple[Any, ...], _Template] = {}
         operands, templates, patterns = self.operands, self.templates, self.patterns
-        value = Value
+        # Each node's shape, for finding stretches that repeat (see _find_blocks):
+        # its primitive and, per operand, the argument's number, how many nodes
+        # back it was made (negative), or the type of a constant.
+        self.shapes: list[Any] = [None] * n
+        self.farthest = farthest = [0] * n  # the most negative distance in a shape
+        value, get, shapes = Value, index.get, self.shapes
+        cache, live_mark = self.cache, _LIVE
         for i in range(nargs, n):
             node = nodes[i]
-            ops = [
-                (x,)
-                if type(x) is not value
-                else (x.data,)
-                if x._op is None and x not in index
-                else index[x]
-                for x in node._inputs()
-            ]
+            a, b = node._a, node._b
+            inputs = (a,) if b is None else (a, *b) if type(b) is tuple else (a, b)
+            ops: list[Any] = []
+            pattern: list[Any] = []
+            shape: list[Any] = [node._op]
+            far = 0
+            for x in inputs:
+                j = get(x) if type(x) is value else None
+                if j is not None and live[j]:
+                    ops.append(j)
+                    pattern.append(live_mark)
+                    if j < nargs:
+                        shape.append(j)
+                    else:
+                        shape.append(j - i)
+                        if j - i < far:
+                            far = j - i
+                    continue
+                if j is None:  # a number, or a leaf made inside f
+                    data = x.data if type(x) is value else x
+                    ops.append((data,))
+                else:  # a node that depends on no argument
+                    data = nodes[j].data
+                    ops.append(j)
+                pattern.append(_constant_key(data))
+                shape.append(type(data))
             operands[i] = ops
-            pattern = tuple(
-                _LIVE if type(j) is int and live[j] else _key(j, nodes) for j in ops
-            )
-            if _LIVE not in pattern:
+            if live_mark not in pattern:
                 continue  # depends on no argument: a constant
             live[i] = True
-            patterns[i] = pattern
-            templates[i] = self._template(node._op, pattern)  # type: ignore[arg-type]
+            patterns[i] = key = tuple(pattern)
+            template = cache.get((node._op, key, ()))
+            if template is None:
+                template = self._template(node._op, key)  # type: ignore[arg-type]
+            templates[i] = template
+            shapes[i] = tuple(shape)
+            farthest[i] = far
 
         # -- which nodes a gradient reaches, which need a variable ------------------
         self.needs = needs = [False] * n
@@ -882,34 +933,13 @@ class _Program:
     def _find_blocks(self) -> list[_Block]:
         """Stretches of ``order`` where one iteration's structure repeats.
 
-        Each node gets a signature: its primitive and, per operand, the argument it
-        is, or how many nodes back it was made, or that it is a constant. A period L
-        with sig[t] == sig[t + L] over a long run is a loop; it is kept if each
-        iteration reads only its own nodes (and arguments and constants).
+        Nodes of the same shape (``self.shapes``) get the same number in ``sig``. A
+        period L with sig[t] == sig[t + L] over a long run is a loop; it is kept if
+        each iteration reads only its own nodes (and arguments and constants).
+        Periods are tried by how much they would cover.
         """
-        order, live, operands, nargs = self.order, self.live, self.operands, self.nargs
-        ids: dict[Any, int] = {}
-        sig: list[int] = []
-        for position, i in enumerate(order):
-            if type(i) is not int or i < nargs:
-                key: Any = position  # unique: guards and arguments never repeat
-            elif not live[i]:
-                key = "constant"
-            else:
-                key = (
-                    self.nodes[i]._op,
-                    *(
-                        ("c", type(j[0]))
-                        if type(j) is tuple
-                        else j
-                        if j < nargs
-                        else ("r", i - j)
-                        if live[j]
-                        else ("c", type(self.nodes[j].data))
-                        for j in operands[i]
-                    ),
-                )
-            sig.append(ids.setdefault(key, len(ids)))
+        order = self.order
+        sig = self._signatures(len(order))
         last: dict[int, int] = {}
         periods: dict[int, int] = {}
         for position, h in enumerate(sig):
@@ -924,23 +954,56 @@ class _Program:
         for length in candidates:
             if periods[length] < length * (_MIN_REPS - 1) or length < 2:
                 continue
-            same = [a == b for a, b in zip(sig, sig[length:], strict=False)]
-            t = 0
-            while t < len(same):
-                if not same[t]:
-                    t += 1
-                    continue
-                run_start = t
-                while t < len(same) and same[t]:
-                    t += 1
-                span_end = t + length  # positions run_start..span_end-1 repeat
+            if sum(claimed) > 0.9 * len(order):
+                break  # nearly all of it is in loops already
+            sig = self._signatures(2 * length)
+            same = bytes(a == b for a, b in zip(sig, sig[length:], strict=False))
+            t = same.find(1)
+            while t >= 0:
+                run_end = same.find(0, t)
+                if run_end < 0:
+                    run_end = len(same)
+                # positions t .. run_end + length - 1 repeat with period length
                 block = self._place_block(
-                    run_start, span_end, length, position_of, claimed, len(blocks)
+                    t, run_end + length, length, position_of, claimed, len(blocks)
                 )
                 if block is not None:
                     blocks.append(block)
+                t = same.find(1, run_end)
         blocks.sort(key=lambda b: b.start)
         return blocks
+
+    def _signatures(self, horizon: int) -> list[int]:
+        """A number per position of ``order``, equal for nodes of the same shape.
+
+        An operand made more than ``horizon`` nodes back counts by its number, not
+        its distance: a value made before a loop and read in every iteration.
+        """
+        shapes, nargs, farthest = self.shapes, self.nargs, self.farthest
+        if not hasattr(self, "_ids"):  # distances only, once
+            self._ids: dict[Any, int] = {}
+            self._sig: list[int] = []
+            self._far: list[tuple[int, int]] = []  # (farthest, position), sorted
+            for position, i in enumerate(self.order):
+                if type(i) is not int or i < nargs:
+                    key: Any = position  # unique: guards and arguments never repeat
+                else:
+                    key = shapes[i]  # None for a constant
+                    if farthest[i] < 0:
+                        self._far.append((farthest[i], position))
+                self._sig.append(self._ids.setdefault(key, len(self._ids)))
+            self._far.sort()
+        sig = list(self._sig)
+        for far, position in self._far:
+            if far >= -horizon:
+                break
+            i = self.order[position]
+            key = tuple(
+                ("made", i + d) if type(d) is int and d < -horizon else d
+                for d in shapes[i]
+            )
+            sig[position] = self._ids.setdefault(key, len(self._ids))
+        return sig
 
     def _place_block(
         self,
@@ -963,11 +1026,15 @@ class _Program:
                 return None
             if any(claimed[start:end]):
                 continue
+            # An iteration reads its own nodes, the previous iteration's, or
+            # nodes made before the loop (read by number: more than 2L back).
+            previous = order[start] - length
             if all(
                 type(j) is not int
                 or not live[j]
                 or j < self.nargs
-                or position_of[j] >= start
+                or j >= previous
+                or i - j > 2 * length
                 for i in order[start : start + length]
                 for j in operands[i]
             ):
@@ -994,6 +1061,15 @@ class _Program:
                         stored[j] = True
         for block in self.blocks:
             iterations = [block.iteration(order, k) for k in range(block.reps)]
+            first = iterations[0][0]
+            for i in iterations[0]:
+                for m, j in enumerate(operands[i]):
+                    previous = max(self.nargs, first - block.length)
+                    if type(j) is int and live[j] and previous <= j < first:
+                        carried = _Var(f"r{i}_{m}", init=j, src=j + block.length)
+                        operands[i][m] = carried
+                        block.carried.append(carried)
+                        stored[carried.src] = True
             for p, i in enumerate(iterations[0]):
                 if not live[i]:
                     continue
@@ -1009,7 +1085,7 @@ class _Program:
                         pattern[m] = _VARYING
                         operands[i][m] = _Var(f"c{i}_{m}")
                         for k, key in enumerate(keys):
-                            block.consts[k].append(key[2])
+                            block.consts[k].append(key[1])
                 if _VARYING in pattern:
                     self.patterns[i] = tuple(pattern)
                     op: Primitive = self.nodes[i]._op  # type: ignore[assignment]
@@ -1082,21 +1158,25 @@ class _Program:
         first = block.iteration(self.order, 0)
         for i in first:
             self._forward_node(i, body)
-        consts = [j.name for i in first for j in self.operands[i] if type(j) is _Var]
+        consts = _const_names(block, self.order, self.operands)
         if consts:
             self.names.namespace[f"C{b}"] = [tuple(c) for c in block.consts]
             lines.append(f"for {', '.join(consts)}, in C{b}:")
         else:
             lines.append(f"for _ in range({block.reps}):")
-        saved = ", ".join(f"v{i}" for i in block.saved)
+        saved = ", ".join(_saved_names(block))
         lines.insert(len(lines) - 1, f"S{b} = []")
+        for carried in block.carried:
+            lines.insert(len(lines) - 1, f"{carried.name} = {self.code[carried.init]}")
         lines.extend(f"    {line}" for line in body)
         lines.append(f"    S{b}.append(({saved},))")
+        lines.extend(f"    {c.name} = v{c.src}" for c in block.carried)
         # After the loop, a node of iteration k is read from what was saved.
+        where = {i: p for p, i in enumerate(first)}
         for k in range(block.reps):
             iteration = block.iteration(self.order, k)
             for m, i in enumerate(block.saved):
-                j = iteration[first.index(i)] if k else i
+                j = iteration[where[i]]
                 self.code[j] = f"S{b}[{k}][{m}]"
                 self.prec[j] = _ATOM
                 self.depth[j] = 0
@@ -1165,8 +1245,15 @@ class _Program:
         lines: list[str],
         contributions: dict[int, list[str]],
         to_arguments: dict[int, list[str]] | None,
+        to_carried: dict[int, list[str]] | None = None,
+        outer: int = 0,
     ) -> None:
-        """Sum node i's gradient and pass its terms on to its operands."""
+        """Sum node i's gradient and pass its terms on to its operands.
+
+        In a loop, terms for nodes made before it (numbers below ``outer``: the
+        arguments and others) go to ``to_arguments``, summed over the iterations,
+        and terms for the previous iteration to ``to_carried``.
+        """
         nargs = self.nargs
         if i == self.out_index:
             g = self.seed
@@ -1196,10 +1283,16 @@ class _Program:
                 text = term[0].format(*texts, g=g)
                 if term[1] < _PRODUCT:
                     text = f"({text})"
-                if to_arguments is not None and j < nargs:
+                if to_arguments is not None and j < outer:
                     to_arguments.setdefault(j, []).append(text)
                 else:
                     contributions.setdefault(j, []).append(text)
+            elif term is not None and type(j) is _Var and j.init >= 0:
+                # To the previous iteration's node: summed in q<src> (see below).
+                assert to_carried is not None
+                text = term[0].format(*texts, g=g)
+                text = f"({text})" if term[1] < _PRODUCT else text
+                to_carried.setdefault(j.src, []).append(text)
 
     def _backward_block(self, block: _Block, lines: list[str]) -> None:
         b = block.number
@@ -1222,32 +1315,49 @@ class _Program:
                 local[i] = [f"e{i}"]
         if not columns:
             return  # no gradient reaches the block
+        # A carried value's gradient reaches its node in the previous iteration
+        # through q<src>: set at the end of one (reverse) iteration, read in the next.
+        sources = {c.src: c.init for c in block.carried}
+        for src in sources:
+            local.setdefault(src, []).append(f"q{src}")
         body: list[str] = []
         to_arguments: dict[int, list[str]] = {}
+        to_carried: dict[int, list[str]] = {}
         after_loop = {i: self.code[i] for i in block.saved}
         for i in block.saved:  # inside the loop, iteration 0's names stand for all
             self.code[i] = f"v{i}"
         for i in reversed(first):
             if self.needs[i]:
-                self._backward_node(i, body, local, to_arguments)
+                self._backward_node(i, body, local, to_arguments, to_carried, first[0])
         for i, code in after_loop.items():
             self.code[i] = code
         for j, terms in sorted(to_arguments.items()):
             self._sum(f"a{b}_{j}", terms, body, add=True)
             self.contributions.setdefault(j, []).append(f"a{b}_{j}")
+        if sources:
+            # Last, and all at once: a gradient above may be one of these q's.
+            carried = [" + ".join(to_carried.get(src, [])) or "0" for src in sources]
+            body.append(
+                f"{', '.join(f'q{src}' for src in sources)}, = {', '.join(carried)},"
+            )
+        for src, init in sources.items():
+            if self.needs[init]:
+                self.contributions.setdefault(init, []).append(f"q{src}")
         rows = ", ".join(f"({', '.join(row)},)" for row in zip(*columns, strict=True))
         lines.append(f"E{b} = [{rows}]")
         lines.extend(f"a{b}_{j} = 0" for j in sorted(to_arguments))
+        lines.extend(f"q{src} = 0" for src in sources)
         targets = [f"({', '.join(incoming)},)"]
-        sources = [f"reversed(E{b})"]
-        if block.saved:
-            targets.append(f"({', '.join(f'v{i}' for i in block.saved)},)")
-            sources.append(f"reversed(S{b})")
-        consts = [j.name for i in first for j in self.operands[i] if type(j) is _Var]
+        tables = [f"reversed(E{b})"]
+        saved = _saved_names(block)
+        if saved:
+            targets.append(f"({', '.join(saved)},)")
+            tables.append(f"reversed(S{b})")
+        consts = _const_names(block, self.order, self.operands)
         if consts:
             targets.append(f"({', '.join(consts)},)")
-            sources.append(f"reversed(C{b})")
-        lines.append(f"for {', '.join(targets)} in zip({', '.join(sources)}):")
+            tables.append(f"reversed(C{b})")
+        lines.append(f"for {', '.join(targets)} in zip({', '.join(tables)}):")
         lines.extend(f"    {line}" for line in body)
 
     # -- running -------------------------------------------------------------------
@@ -1263,14 +1373,28 @@ class _Program:
         return namespace[name]  # type: ignore[no-any-return]
 
 
-def _key(j: Any, nodes: list[Value]) -> Any:
+def _saved_names(block: _Block) -> list[str]:
+    """What one iteration saves for later: its kept nodes, then carried values."""
+    return [f"v{i}" for i in block.saved] + [c.name for c in block.carried]
+
+
+def _const_names(
+    block: _Block, order: list[Any], operands: list[list[Any]]
+) -> list[str]:
+    """The loop variables holding one iteration's constants, in table order."""
+    first = block.iteration(order, 0)
+    return [
+        j.name for i in first for j in operands[i] if type(j) is _Var and j.init < 0
+    ]
+
+
+def _constant_key(data: Any) -> tuple[Any, ...]:
     """A constant operand, as part of a template's cache key (exact: -0.0 != 0.0)."""
-    data = nodes[j].data if type(j) is int else j[0]
-    return (type(data), repr(data), data)
+    return (type(data), data, data == 0 and repr(data))
 
 
 def _unkeyed(pattern: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple(c if c is _LIVE or c is _VARYING else c[2] for c in pattern)
+    return tuple(c if c is _LIVE or c is _VARYING else c[1] for c in pattern)
 
 
 class Traced:
@@ -1364,7 +1488,15 @@ class Traced:
                 f"trace: {name}() must return a Value or a number, "
                 f"got {type(out).__name__}: {out!r}"
             )
-        program = _Program(self._params, xs, out, decisions)
+        # Building the program allocates hundreds of thousands of small containers,
+        # none in a cycle: the cyclic collector would only walk them again and again.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            program = _Program(self._params, xs, out, decisions)
+        finally:
+            if enabled:
+                gc.enable()
         self.ntraces += 1
         self._programs.insert(0, program)
         del self._programs[self.max_traces :]
@@ -1384,12 +1516,14 @@ class Traced:
 def trace(f: Callable[..., Any], *example_args: Any) -> Traced:
     """Trace ``f`` (a function of Values) at ``example_args`` for fast replay.
 
-    ``f`` runs once on Values; its graph becomes straight-line Python over plain
-    numbers (``.source``). Call the result with numbers for f's value, or
-    ``.value_and_grad(*args)`` for the value and the gradient with respect to every
-    argument. Comparisons of Values and ``bool``/``float``/``int`` of a Value made
-    while tracing become guards: where f would decide otherwise, it is traced again.
-    Constants made inside f (``Value(3.0)``) are written into the trace.
+    ``f`` runs once on Values; its graph becomes Python over plain numbers
+    (``.source``), with a loop wherever f repeated the same computation, and each
+    local derivative written from the rule table. Call the result with numbers for
+    f's value, or ``.value_and_grad(*args)`` for the value and the gradient with
+    respect to every argument. Comparisons of Values and ``bool``/``float``/``int``
+    of a Value made while tracing become guards: where f would decide otherwise, it
+    is traced again. Constants made inside f (``Value(3.0)``) are written into the
+    trace.
 
     >>> def h(x):
     ...     return x * x if x > 0 else -3 * x

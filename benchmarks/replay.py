@@ -11,13 +11,16 @@ parameters. Three ways to get its value and gradient:
 
 Runs are interleaved, medians reported, as in ``compare_micrograd.py``.
 
-    python benchmarks/replay.py [--repeats N]
+    python benchmarks/replay.py [--repeats N] [--cpu]
+
+Tracing is timed side by side with rebuilding too. ``--cpu`` times with the process's
+CPU time instead of the wall clock, so that other processes on a busy machine do not
+count.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from typing import Any
@@ -83,19 +86,15 @@ def torch_step() -> Any:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=11)
+    parser.add_argument("--cpu", action="store_true", help="time CPU, not wall")
     args = parser.parse_args(argv)
+    clock = time.process_time if args.cpu else time.perf_counter
 
     rebuild = DemoStep(ag.Value)
     params = [p.data for p in rebuild.params]
     loss = demo_loss(DemoStep(ag.Value))
 
-    trace_times = []
-    for _ in range(3):
-        start = time.perf_counter()
-        g = ag.trace(loss, *params)
-        trace_times.append(time.perf_counter() - start)
-    traced = statistics.median(trace_times)
-
+    g = ag.trace(loss, *params)
     value, grads = g.value_and_grad(*params)
     reference = rebuild()
     worst = max(
@@ -108,9 +107,13 @@ def main(argv: list[str] | None = None) -> int:
     step = torch_step()
     if step is not None:
         runs["torch"] = step
-    t = compare(runs, args.repeats)
+    t = compare(runs, args.repeats, clock)
+    tracing = {"rebuild": rebuild, "trace": lambda: ag.trace(loss, *params)}
+    traced = compare(tracing, max(3, args.repeats // 2), clock)
+    kind = "CPU time" if args.cpu else "wall time"
     print(
-        f"Python {sys.version.split()[0]}, medians of {args.repeats} interleaved runs"
+        f"Python {sys.version.split()[0]}, {kind}, "
+        f"medians of {args.repeats} interleaved runs"
     )
     print(f"demo step: {len(params)} parameters, {len(g.source.splitlines())} lines")
     print("| | time per step | vs rebuild |\n|---|---|---|")
@@ -118,8 +121,9 @@ def main(argv: list[str] | None = None) -> int:
         ratio = t["rebuild"] / seconds
         print(f"| {name} | {seconds * 1e3:.2f} ms | {ratio:.1f}x faster |")
     print(
-        f"| trace + compile (once) | {traced * 1e3:.0f} ms | "
-        f"= {traced / t['rebuild']:.1f} rebuilt steps |"
+        f"| trace + compile (once) | {traced['trace'] * 1e3:.0f} ms | "
+        f"= {traced['trace'] / traced['rebuild']:.1f} rebuilt steps "
+        "(timed side by side) |"
     )
     if step is not None:
         print(f"replay / torch: {t['replay'] / t['torch']:.2f}x")

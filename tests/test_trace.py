@@ -37,6 +37,21 @@ def assert_close(got: tuple[Any, tuple[Any, ...]], want: Any) -> None:
         assert g == pytest.approx(w, rel=1e-9, abs=1e-12, nan_ok=True)
 
 
+def check_at_points(f: Callable[..., Any], pts: list[tuple[float, ...]]) -> None:
+    """Trace f at the first point the engine can do; compare at every point."""
+    g = None
+    for p in pts:
+        try:
+            want = engine(f, *p)
+        except ArithmeticError:  # overflow: the trace raises it too
+            if g is not None:
+                with pytest.raises(ArithmeticError):
+                    g.value_and_grad(*p)
+            continue
+        g = g or trace(f, *p)
+        assert_close(g.value_and_grad(*p), want)
+
+
 def random_points(n: int, arity: int, seed: int, low: float = -2, high: float = 2):  # type: ignore[no-untyped-def]
     rng = random.Random(seed)
     return [tuple(rng.uniform(low, high) for _ in range(arity)) for _ in range(n)]
@@ -116,8 +131,22 @@ class TestFunctions:
         for p in random_points(20, 2, seed=3):
             assert_close(g.value_and_grad(*p), engine(f, *p))
 
+    def test_loop_carried(self) -> None:
+        """Iterations that read the previous one's values replay as a loop."""
+
+        def f(x: Any, y: Any) -> Any:
+            s, u = y, x
+            for k in range(30):
+                s, u = ag.sigmoid(s * x) + s * 0.5 + k * u, ag.tanh(u + s * 0.1)
+            return s * u
+
+        g = trace(f, 0.1, 0.2)
+        assert "for " in g.source
+        for p in random_points(20, 2, seed=8):
+            assert_close(g.value_and_grad(*p), engine(f, *p))
+
     def test_loop_carried_and_shared(self) -> None:
-        """Iterations that read the previous one, or a node made before the loop."""
+        """Iterations that read the previous one, and a node made before the loop."""
 
         def f(x: Any, y: Any) -> Any:
             shared = ag.exp(x)
@@ -127,6 +156,7 @@ class TestFunctions:
             return s
 
         g = trace(f, 0.1, 0.2)
+        assert "for " in g.source
         for p in random_points(20, 2, seed=4):
             assert_close(g.value_and_grad(*p), engine(f, *p))
 
@@ -155,6 +185,91 @@ class TestFunctions:
         g = trace(loss, *start)
         for p in random_points(10, 17, seed=6, low=-1, high=1):
             assert_close(g.value_and_grad(*p), engine(loss, *p))
+
+
+UNARY: list[Callable[[Any], Any]] = [
+    lambda a: -a,
+    abs,
+    ag.tanh,
+    ag.sigmoid,
+    ag.sin,
+    ag.atan,
+    ag.relu,
+    ag.softplus,
+    ag.erf,
+    lambda a: a**2,
+    lambda a: 2.5**a,
+    lambda a: ag.exp(ag.tanh(a)),
+    lambda a: ag.log(1 + a * a),
+    lambda a: ag.sqrt(2 + ag.sin(a)),
+]
+BINARY: list[Callable[[Any, Any], Any]] = [
+    lambda a, b: a + b,
+    lambda a, b: a - b,
+    lambda a, b: a * b,
+    lambda a, b: a / (1.5 + ag.tanh(b)),
+    lambda a, b: (1 + a * a) ** ag.tanh(b),
+    lambda a, b: 3 - a * -b,
+    lambda a, b: ag.maximum(a, b),
+    lambda a, b: ag.minimum(a, b),
+    lambda a, b: ag.atan2(a, 2 + b * b),
+    lambda a, b: ag.hypot(a, b),
+]
+
+
+def random_expression(rng: random.Random, depth: int) -> Callable[..., Any]:
+    """A random function of (x, y, z): primitives, constants, shared subterms."""
+    if depth == 0:
+        pick = rng.randrange(4)
+        c = round(rng.uniform(-2, 2), 3)
+        return [lambda *v: v[0], lambda *v: v[1], lambda *v: v[2], lambda *v: c][pick]
+    if rng.random() < 0.4:
+        op1 = rng.choice(UNARY)
+        inner = random_expression(rng, depth - 1)
+        return lambda *v: op1(inner(*v))
+    op2 = rng.choice(BINARY)
+    left = random_expression(rng, depth - 1)
+    if rng.random() < 0.3:  # a shared subterm: both operands the same node
+        return lambda *v: (lambda t: op2(t, t * 0.5))(left(*v))
+    right = random_expression(rng, depth - 1)
+    return lambda *v: op2(left(*v), right(*v))
+
+
+class TestRandomExpressions:
+    """Random compositions of the table: precedence, constants, reuse, inlining."""
+
+    @pytest.mark.parametrize("seed", range(40))
+    def test_matches_engine(self, seed: int) -> None:
+        """Traced value and gradients equal the engine's (or its error) at points."""
+        rng = random.Random(seed)
+        expr = random_expression(rng, rng.randrange(1, 6))
+
+        def f(x: Any, y: Any, z: Any) -> Any:
+            return expr(x, y, z) * 1.0 + x * 0  # always a Value
+
+        check_at_points(f, random_points(15, 3, seed=seed))
+
+
+class TestRandomLoops:
+    """Random loop bodies: carried values, values made before the loop, constants."""
+
+    @pytest.mark.parametrize("seed", range(40))
+    def test_matches_engine(self, seed: int) -> None:
+        """Traced loops give the engine's value and gradients at random points."""
+        rng = random.Random(1000 + seed)
+        body = random_expression(rng, rng.randrange(1, 4))
+        steps, shared, collect = rng.randrange(3, 25), rng.random() < 0.5, rng.random()
+
+        def f(x: Any, y: Any, z: Any) -> Any:
+            invariant = ag.tanh(x * y) if shared else x
+            s, outs = z, []
+            for k in range(steps):
+                s = body(s, invariant, 0.1 * k - 1) * 0.5 + s * 0.25
+                if collect < 0.5:
+                    outs.append(s * (k % 3 - 1))
+            return sum(outs) + s * y
+
+        check_at_points(f, random_points(10, 3, seed=seed))
 
 
 class TestGuards:
