@@ -421,12 +421,7 @@ class _Sym:
         self.run = run
 
     def _operand(self, y: Any) -> tuple[str, int]:
-        if type(y) is _Sym:
-            return y.code, y.prec
-        if _is_number(y) and not isinstance(y, Value | bool):
-            code = self.run.names.literal(y)
-            return code, _prec(code)
-        raise _Opaque
+        return _source(y, self.run.names)
 
     def _infix(self, x: Any, y: Any, op: str, prec: int, right: int) -> _Sym:
         """``x op y`` where x needs precedence ``prec`` (left-associative) or more
@@ -505,11 +500,28 @@ class _Sym:
     def __bool__(self) -> bool:
         return self.run.decide(self)
 
+    @staticmethod
+    def __apply_primitive__(primitive: Primitive, args: tuple[Any, ...]) -> _Sym:
+        """A primitive applied to a placeholder (sin's rule calls cos): a call."""
+        run = next(x.run for x in args if type(x) is _Sym)
+        operands = ", ".join(_source(x, run.names)[0] for x in args)
+        return _Sym(f"{run.names.bind(primitive.fn, '_f')}({operands})", _ATOM, run)
+
     def _opaque(self, *args: Any) -> Any:
         raise _Opaque
 
     __float__ = __int__ = __index__ = __complex__ = _opaque
     __round__ = __trunc__ = __floor__ = __ceil__ = _opaque
+
+
+def _source(y: Any, names: _Names) -> tuple[str, int]:
+    """Source for a placeholder or a plain number, and its precedence."""
+    if type(y) is _Sym:
+        return y.code, y.prec
+    if _is_number(y) and not isinstance(y, Value | bool):
+        code = names.literal(y)
+        return code, _prec(code)
+    raise _Opaque
 
 
 # A rule's symbolic result, a tree: ("code", source, precedence), ("number", n), or
