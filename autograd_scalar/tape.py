@@ -1224,6 +1224,7 @@ class _Program:
         order, nargs = self.order, self.nargs
         lines: list[str] = []
         self.contributions: dict[int, list[str]] = {}
+        self.maybe_zero: set[str] = set()
         self.grads = ["0"] * nargs
         out = self.out_index
         if out < 0 or not self.needs[out]:
@@ -1256,7 +1257,7 @@ class _Program:
         i: int,
         lines: list[str],
         contributions: dict[int, list[str]],
-        to_arguments: dict[int, list[str]] | None,
+        to_arguments: dict[int, list[tuple[str, str]]] | None,
         to_carried: dict[int, list[str]] | None = None,
         outer: int = 0,
     ) -> None:
@@ -1278,6 +1279,8 @@ class _Program:
             else:
                 g = f"d{i}" if i < nargs else f"g{i}"
                 self._sum(g, terms, lines, add=False)
+                if len(terms) == 1 and terms[0].endswith(" else 0)"):
+                    self.maybe_zero.add(g)  # relu's, say
         if i < nargs:
             self.grads[i] = g
             return
@@ -1296,7 +1299,7 @@ class _Program:
                 if term[1] < _PRODUCT:
                     text = f"({text})"
                 if to_arguments is not None and j < outer:
-                    to_arguments.setdefault(j, []).append(text)
+                    to_arguments.setdefault(j, []).append((g, text))
                 else:
                     contributions.setdefault(j, []).append(text)
             elif term is not None and type(j) is _Var and j.init >= 0:
@@ -1305,6 +1308,31 @@ class _Program:
                 text = term[0].format(*texts, g=g)
                 text = f"({text})" if term[1] < _PRODUCT else text
                 to_carried.setdefault(j.src, []).append(text)
+
+    def _accumulate(
+        self, b: int, to_arguments: dict[int, list[tuple[str, str]]], body: list[str]
+    ) -> None:
+        """Add one iteration's terms for nodes made before the loop to a<b>_<j>.
+
+        The terms of a gradient that is often exactly 0 (after a relu) are added
+        under ``if g:``, so an inactive unit costs one test, not a row of products.
+        """
+        plain: dict[int, list[str]] = {}
+        guarded: dict[str, list[tuple[int, str]]] = {}
+        for j, pairs in sorted(to_arguments.items()):
+            for g, text in pairs:
+                if g in self.maybe_zero:
+                    guarded.setdefault(g, []).append((j, text))
+                else:
+                    plain.setdefault(j, []).append(text)
+            self.contributions.setdefault(j, []).append(f"a{b}_{j}")
+        for j, terms in plain.items():
+            self._sum(f"a{b}_{j}", terms, body, add=True)
+        for g, items in guarded.items():
+            indent = "    " if len(items) > 1 else ""
+            if indent:
+                body.append(f"if {g}:")
+            body.extend(f"{indent}a{b}_{j} = a{b}_{j} + {text}" for j, text in items)
 
     def _backward_block(self, block: _Block, lines: list[str]) -> None:
         b = block.number
@@ -1333,7 +1361,7 @@ class _Program:
         for src in sources:
             local.setdefault(src, []).append(f"q{src}")
         body: list[str] = []
-        to_arguments: dict[int, list[str]] = {}
+        to_arguments: dict[int, list[tuple[str, str]]] = {}
         to_carried: dict[int, list[str]] = {}
         after_loop = {i: self.code[i] for i in block.saved}
         for i in block.saved:  # inside the loop, iteration 0's names stand for all
@@ -1343,9 +1371,7 @@ class _Program:
                 self._backward_node(i, body, local, to_arguments, to_carried, first[0])
         for i, code in after_loop.items():
             self.code[i] = code
-        for j, terms in sorted(to_arguments.items()):
-            self._sum(f"a{b}_{j}", terms, body, add=True)
-            self.contributions.setdefault(j, []).append(f"a{b}_{j}")
+        self._accumulate(b, to_arguments, body)
         if sources:
             # Last, and all at once: a gradient above may be one of these q's.
             carried = [" + ".join(to_carried.get(src, [])) or "0" for src in sources]
