@@ -212,7 +212,7 @@ truediv = _define(
     "truediv",
     operator.truediv,
     lambda ans, x, y: _reciprocal(y),
-    lambda ans, x, y: -x / (y * y),
+    lambda ans, x, y: -ans / y,  # not -x / (y * y): y * y underflows at y = 1e-160
     domain=lambda x, y: y != 0,
 )
 pow_ = _define("pow", _pow, _pow_dx, _pow_dy, domain=lambda x, y: x > 0)

@@ -74,7 +74,8 @@ def check_grad(
     >>> import autograd_scalar as ag
     >>> check_grad(lambda x, y: ag.sin(x) * y, 0.5, 2.0, order=2)
     True
-    >>> bad = ag.primitive(lambda x: x**3, lambda x: 2 * x**2, name="bad_cube")
+    >>> # A wrong rule (d/dx x**3 is 3x**2), made without registering it:
+    >>> bad = ag.Primitive("bad_cube", lambda x: x**3, (lambda ans, x: 2 * x**2,))
     >>> check_grad(bad, 1.3)
     Traceback (most recent call last):
     ...
