@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from .._engine import Primitive, Value
 from .._rules import registered
 
-__all__ = ["Expression", "expressions", "values"]
+__all__ = ["Constant", "Expression", "Node", "expressions", "values"]
 
 
 def values(
@@ -35,8 +35,8 @@ def values(
 ) -> st.SearchStrategy[Value]:
     """Leaf Values holding a finite float in ``[min_value, max_value]``.
 
-    Without bounds, any finite float. Shrinks towards ``Value(0.0)`` (or the bound
-    nearest to it), then towards simple floats: integers, short fractions.
+    Without bounds, any finite float. Shrinks towards ``Value(0.0)``, or when 0 is
+    out of range towards the simplest float in it (small integers first).
 
     >>> from hypothesis import given
     >>> @given(values(min_value=-2, max_value=2))
