@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from hypothesis import given
 
-from autograd_scalar import Value, _rules
+from autograd_scalar import _rules
+from autograd_scalar.testing import _reverse_grads, _reverse_hessian
 from autograd_scalar.testing.strategies import Expression, expressions
 
 torch = pytest.importorskip("torch")
@@ -79,18 +80,7 @@ def close(got: Sequence[Any], want: Sequence[Any]) -> bool:
 
 def ours(f: Expression, args: Sequence[float]) -> tuple[float, list[Any], list[Any]]:
     """Value, gradient and second derivatives (rows) by this package."""
-    xs = [Value(a) for a in args]
-    out = f(*xs)
-    out.backward(create_graph=True)
-    first = [x.grad for x in xs]
-    rows = []
-    for g in first:
-        for x in xs:
-            x.grad = 0
-        if isinstance(g, Value):
-            g.backward()
-        rows.append([float(x.grad) if isinstance(g, Value) else 0.0 for x in xs])
-    return out.data, [float(g) for g in first], rows
+    return f(*args), _reverse_grads(f, args)[1], _reverse_hessian(f, args)
 
 
 def torchs(f: Expression, args: Sequence[float]) -> tuple[float, list[Any], list[Any]]:
