@@ -65,7 +65,12 @@ def _hypothesis_setup_hook() -> None:
 
 
 class Constant(NamedTuple):
-    """A plain-number operand of a node (the ``2`` in ``x0 * 2``)."""
+    """A plain-number operand of a node (the ``2`` in ``x0 * 2``).
+
+    >>> import autograd_scalar as ag
+    >>> Expression(1, [Node(ag.registered()["mul"], (0, Constant(2)))])
+    lambda x0: x0 * 2
+    """
 
     value: int
 
@@ -75,6 +80,11 @@ class Node(NamedTuple):
 
     An operand is an ``int``, the slot it reads (inputs are slots ``0 .. arity-1``,
     node ``k`` is slot ``arity + k``), or a ``Constant``.
+
+    >>> import autograd_scalar as ag
+    >>> exp, atan2 = ag.registered()["exp"], ag.registered()["atan2"]
+    >>> Expression(2, [Node(exp, (1,)), Node(atan2, (0, 2))])  # x1 is slot 1
+    lambda x0, x1: atan2(x0, exp(x1))
     """
 
     primitive: Primitive
