@@ -181,6 +181,18 @@ class TestConstants:
         assert all(grads[i] == 0 for i in range(f.arity) if i not in read)
 
 
+class TestFoundByTheseProperties:
+    """Minimal cases of rule bugs the random expressions found, kept as examples."""
+
+    def test_tiny_denominator_at_second_order(self) -> None:
+        """d/dy x/y was -x/(y*y): y*y underflowed to 0 at y = 1e-155 (now -ans/y)."""
+        assert check_grad(lambda x: 0 / x, 1e-155, order=2)
+
+    def test_variable_exponent_at_zero(self) -> None:
+        """d/dx x**y at y = 0 was the constant 0: d2/dx dy lost its 1/x."""
+        assert check_grad(lambda x, y: x**y, 0.6, 0.0, order=2)
+
+
 # -- Exact arithmetic -----------------------------------------------------------------
 
 RATIONAL = ["add", "sub", "mul", "truediv", "neg", "pow"]

@@ -33,6 +33,18 @@ def lifted(fn: Callable[..., Any]) -> Callable[..., Any]:
     return lambda *xs: fn(*[tensor(x) for x in xs])
 
 
+def pow_(x: Any, y: Any) -> Any:
+    """x**y as torch computes it, with a variable exponent through exp(y log x).
+
+    torch.pow's backward sets d/dx to 0 wherever the exponent is 0, dropping its
+    dependence on a variable exponent, so its Hessian is asymmetric there (row x
+    says d2/dx dy = 0, row y says 1/x). For x > 0, pow's domain, x**y is
+    exp(y log x), which torch differentiates without that special case.
+    """
+    x, y = tensor(x), tensor(y)
+    return torch.exp(y * torch.log(x)) if y.requires_grad else torch.pow(x, y)
+
+
 # Every built-in primitive's counterpart in torch.
 TORCH: dict[str, Callable[..., Any]] = {
     name: lifted(fn)
@@ -41,7 +53,7 @@ TORCH: dict[str, Callable[..., Any]] = {
         "sub": torch.sub,
         "mul": torch.mul,
         "truediv": torch.div,
-        "pow": torch.pow,
+        "pow": pow_,
         "neg": torch.neg,
         "abs": torch.abs,
         "exp": torch.exp,
