@@ -13,10 +13,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given
 from test_rules import points
 
 import autograd_scalar as ag
 from autograd_scalar import Value, trace
+from autograd_scalar.testing.strategies import expressions
 
 
 def engine(f: Callable[..., Any], *args: float) -> tuple[Any, tuple[Any, ...]]:
@@ -248,6 +250,19 @@ class TestRandomExpressions:
             return expr(x, y, z) * 1.0 + x * 0  # always a Value
 
         check_at_points(f, random_points(15, 3, seed=seed))
+
+
+BUILTIN_NAMES = sorted(ag.registered())  # before other tests register their own
+
+
+class TestRandomDags:
+    """The testing strategies' random DAGs over the table, traced."""
+
+    @given(expressions(primitives=BUILTIN_NAMES))
+    def test_matches_engine(self, case: tuple[Any, tuple[float, ...]]) -> None:
+        """At the drawn point, replay gives the engine's value and gradients."""
+        f, args = case
+        assert_close(trace(f, *args).value_and_grad(*args), engine(f, *args))
 
 
 class TestRandomLoops:
