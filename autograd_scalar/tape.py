@@ -36,6 +36,7 @@ import gc
 import inspect
 import keyword
 import math
+import re
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
@@ -696,7 +697,9 @@ def _parameter_names(f: Callable[..., Any], n: int) -> list[str]:
             name.isidentifier()
             and not keyword.iskeyword(name)
             and not name.startswith("_")
-            and not (name[:1] in "vgd" and name[1:].isdigit())
+            # the generated code's own names: v12, g3, c4_1, S0, ... (x3 is the
+            # fallback for argument 3 itself)
+            and (name == f"x{i}" or not re.fullmatch(r"[A-Za-z]\d+(_\d+)?", name))
             and not hasattr(builtins, name)  # the code calls abs(), float(), int()
             and kind
             in (
@@ -727,9 +730,10 @@ class _Var:
 class _Block:
     """A stretch of the trace that repeats: ``reps`` iterations of ``length`` nodes.
 
-    Iterations read only the arguments, constants and their own nodes, so one
-    iteration's code runs in a loop; constants that differ per iteration come from
-    the table ``consts``. Written once instead of ``reps`` times, the code compiles
+    Iterations read the arguments, constants, their own nodes, the previous
+    iteration's (``carried``) and nodes made before the loop, so one iteration's code
+    runs in a loop; constants that differ per iteration come from the table
+    ``consts``. Written once instead of ``reps`` times, the code compiles
     in a fraction of the time, and runs as fast.
     """
 

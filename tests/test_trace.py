@@ -373,6 +373,16 @@ class TestTraceDetails:
         compile(source, "<test>", "exec")
         assert source.startswith("def value_and_grad(alpha, beta):")
 
+    def test_parameter_names_that_clash(self) -> None:
+        """Parameters named like the generated code's variables are renamed."""
+
+        def f(v1: Any, S0: Any, abs: Any, x0: Any) -> Any:  # noqa: N803 -- clashing on purpose
+            return v1 * S0 + abs * x0
+
+        g = trace(f, 1.0, 2.0, 3.0, 4.0)
+        assert g.source.startswith("def value_and_grad(x0, x1, x2, x3):")
+        assert g.value_and_grad(1.0, 2.0, 3.0, 4.0) == (14.0, (2.0, 1.0, 4.0, 3.0))
+
     def test_replay_error_is_fs_error(self) -> None:
         """Where replay fails (log of a negative), f's own error is raised."""
         g = trace(lambda x: ag.log(x), 1.0)
