@@ -36,6 +36,7 @@ import gc
 import inspect
 import keyword
 import math
+import re
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
@@ -421,12 +422,7 @@ class _Sym:
         self.run = run
 
     def _operand(self, y: Any) -> tuple[str, int]:
-        if type(y) is _Sym:
-            return y.code, y.prec
-        if _is_number(y) and not isinstance(y, Value | bool):
-            code = self.run.names.literal(y)
-            return code, _prec(code)
-        raise _Opaque
+        return _source(y, self.run.names)
 
     def _infix(self, x: Any, y: Any, op: str, prec: int, right: int) -> _Sym:
         """``x op y`` where x needs precedence ``prec`` (left-associative) or more
@@ -505,11 +501,28 @@ class _Sym:
     def __bool__(self) -> bool:
         return self.run.decide(self)
 
+    @staticmethod
+    def __apply_primitive__(primitive: Primitive, args: tuple[Any, ...]) -> _Sym:
+        """A primitive applied to a placeholder (sin's rule calls cos): a call."""
+        run = next(x.run for x in args if type(x) is _Sym)
+        operands = ", ".join(_source(x, run.names)[0] for x in args)
+        return _Sym(f"{run.names.bind(primitive.fn, '_f')}({operands})", _ATOM, run)
+
     def _opaque(self, *args: Any) -> Any:
         raise _Opaque
 
     __float__ = __int__ = __index__ = __complex__ = _opaque
     __round__ = __trunc__ = __floor__ = __ceil__ = _opaque
+
+
+def _source(y: Any, names: _Names) -> tuple[str, int]:
+    """Source for a placeholder or a plain number, and its precedence."""
+    if type(y) is _Sym:
+        return y.code, y.prec
+    if _is_number(y) and not isinstance(y, Value | bool):
+        code = names.literal(y)
+        return code, _prec(code)
+    raise _Opaque
 
 
 # A rule's symbolic result, a tree: ("code", source, precedence), ("number", n), or
@@ -684,7 +697,9 @@ def _parameter_names(f: Callable[..., Any], n: int) -> list[str]:
             name.isidentifier()
             and not keyword.iskeyword(name)
             and not name.startswith("_")
-            and not (name[:1] in "vgd" and name[1:].isdigit())
+            # the generated code's own names: v12, g3, c4_1, S0, ... (x3 is the
+            # fallback for argument 3 itself)
+            and (name == f"x{i}" or not re.fullmatch(r"[A-Za-z]\d+(_\d+)?", name))
             and not hasattr(builtins, name)  # the code calls abs(), float(), int()
             and kind
             in (
@@ -715,9 +730,10 @@ class _Var:
 class _Block:
     """A stretch of the trace that repeats: ``reps`` iterations of ``length`` nodes.
 
-    Iterations read only the arguments, constants and their own nodes, so one
-    iteration's code runs in a loop; constants that differ per iteration come from
-    the table ``consts``. Written once instead of ``reps`` times, the code compiles
+    Iterations read the arguments, constants, their own nodes, the previous
+    iteration's (``carried``) and nodes made before the loop, so one iteration's code
+    runs in a loop; constants that differ per iteration come from the table
+    ``consts``. Written once instead of ``reps`` times, the code compiles
     in a fraction of the time, and runs as fast.
     """
 
@@ -1212,6 +1228,7 @@ class _Program:
         order, nargs = self.order, self.nargs
         lines: list[str] = []
         self.contributions: dict[int, list[str]] = {}
+        self.maybe_zero: set[str] = set()
         self.grads = ["0"] * nargs
         out = self.out_index
         if out < 0 or not self.needs[out]:
@@ -1244,7 +1261,7 @@ class _Program:
         i: int,
         lines: list[str],
         contributions: dict[int, list[str]],
-        to_arguments: dict[int, list[str]] | None,
+        to_arguments: dict[int, list[tuple[str, str]]] | None,
         to_carried: dict[int, list[str]] | None = None,
         outer: int = 0,
     ) -> None:
@@ -1266,6 +1283,8 @@ class _Program:
             else:
                 g = f"d{i}" if i < nargs else f"g{i}"
                 self._sum(g, terms, lines, add=False)
+                if len(terms) == 1 and terms[0].endswith(" else 0)"):
+                    self.maybe_zero.add(g)  # relu's, say
         if i < nargs:
             self.grads[i] = g
             return
@@ -1284,7 +1303,7 @@ class _Program:
                 if term[1] < _PRODUCT:
                     text = f"({text})"
                 if to_arguments is not None and j < outer:
-                    to_arguments.setdefault(j, []).append(text)
+                    to_arguments.setdefault(j, []).append((g, text))
                 else:
                     contributions.setdefault(j, []).append(text)
             elif term is not None and type(j) is _Var and j.init >= 0:
@@ -1293,6 +1312,31 @@ class _Program:
                 text = term[0].format(*texts, g=g)
                 text = f"({text})" if term[1] < _PRODUCT else text
                 to_carried.setdefault(j.src, []).append(text)
+
+    def _accumulate(
+        self, b: int, to_arguments: dict[int, list[tuple[str, str]]], body: list[str]
+    ) -> None:
+        """Add one iteration's terms for nodes made before the loop to a<b>_<j>.
+
+        The terms of a gradient that is often exactly 0 (after a relu) are added
+        under ``if g:``, so an inactive unit costs one test, not a row of products.
+        """
+        plain: dict[int, list[str]] = {}
+        guarded: dict[str, list[tuple[int, str]]] = {}
+        for j, pairs in sorted(to_arguments.items()):
+            for g, text in pairs:
+                if g in self.maybe_zero:
+                    guarded.setdefault(g, []).append((j, text))
+                else:
+                    plain.setdefault(j, []).append(text)
+            self.contributions.setdefault(j, []).append(f"a{b}_{j}")
+        for j, terms in plain.items():
+            self._sum(f"a{b}_{j}", terms, body, add=True)
+        for g, items in guarded.items():
+            indent = "    " if len(items) > 1 else ""
+            if indent:
+                body.append(f"if {g}:")
+            body.extend(f"{indent}a{b}_{j} = a{b}_{j} + {text}" for j, text in items)
 
     def _backward_block(self, block: _Block, lines: list[str]) -> None:
         b = block.number
@@ -1321,7 +1365,7 @@ class _Program:
         for src in sources:
             local.setdefault(src, []).append(f"q{src}")
         body: list[str] = []
-        to_arguments: dict[int, list[str]] = {}
+        to_arguments: dict[int, list[tuple[str, str]]] = {}
         to_carried: dict[int, list[str]] = {}
         after_loop = {i: self.code[i] for i in block.saved}
         for i in block.saved:  # inside the loop, iteration 0's names stand for all
@@ -1331,9 +1375,7 @@ class _Program:
                 self._backward_node(i, body, local, to_arguments, to_carried, first[0])
         for i, code in after_loop.items():
             self.code[i] = code
-        for j, terms in sorted(to_arguments.items()):
-            self._sum(f"a{b}_{j}", terms, body, add=True)
-            self.contributions.setdefault(j, []).append(f"a{b}_{j}")
+        self._accumulate(b, to_arguments, body)
         if sources:
             # Last, and all at once: a gradient above may be one of these q's.
             carried = [" + ".join(to_carried.get(src, [])) or "0" for src in sources]

@@ -13,10 +13,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given
 from test_rules import points
 
 import autograd_scalar as ag
 from autograd_scalar import Value, trace
+from autograd_scalar.testing.strategies import expressions
 
 
 def engine(f: Callable[..., Any], *args: float) -> tuple[Any, tuple[Any, ...]]:
@@ -250,6 +252,19 @@ class TestRandomExpressions:
         check_at_points(f, random_points(15, 3, seed=seed))
 
 
+BUILTIN_NAMES = sorted(ag.registered())  # before other tests register their own
+
+
+class TestRandomDags:
+    """The testing strategies' random DAGs over the table, traced."""
+
+    @given(expressions(primitives=BUILTIN_NAMES))
+    def test_matches_engine(self, case: tuple[Any, tuple[float, ...]]) -> None:
+        """At the drawn point, replay gives the engine's value and gradients."""
+        f, args = case
+        assert_close(trace(f, *args).value_and_grad(*args), engine(f, *args))
+
+
 class TestRandomLoops:
     """Random loop bodies: carried values, values made before the loop, constants."""
 
@@ -357,6 +372,16 @@ class TestTraceDetails:
         source = trace(f, 1.0, 2.0).source
         compile(source, "<test>", "exec")
         assert source.startswith("def value_and_grad(alpha, beta):")
+
+    def test_parameter_names_that_clash(self) -> None:
+        """Parameters named like the generated code's variables are renamed."""
+
+        def f(v1: Any, S0: Any, abs: Any, x0: Any) -> Any:  # noqa: N803 -- clashing on purpose
+            return v1 * S0 + abs * x0
+
+        g = trace(f, 1.0, 2.0, 3.0, 4.0)
+        assert g.source.startswith("def value_and_grad(x0, x1, x2, x3):")
+        assert g.value_and_grad(1.0, 2.0, 3.0, 4.0) == (14.0, (2.0, 1.0, 4.0, 3.0))
 
     def test_replay_error_is_fs_error(self) -> None:
         """Where replay fails (log of a negative), f's own error is raised."""
