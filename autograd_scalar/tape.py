@@ -27,6 +27,9 @@ take another path is traced afresh.
 >>> g = trace(lambda x, y: x * y + y, 2.0, 3.0)
 >>> g.value_and_grad(4.0, 5.0)
 (25.0, (5.0, 5.0))
+
+With numpy arrays for arguments, the same trace runs once over all the points (see
+``trace``); numpy is imported only then.
 """
 
 from __future__ import annotations
@@ -1798,5 +1801,20 @@ def trace(f: Callable[..., Any], *example_args: Any) -> Traced:
     (6.0, (-3.0,))
     >>> g(3.0), g.ntraces
     (9.0, 2)
+
+    **Over arrays.** Called with numpy arrays (or arrays and numbers), it computes
+    f's value, or ``value_and_grad``'s value and gradients, at every point of the
+    arguments' broadcast shape in one run of array code written from the same
+    trace: conditionals in rules become ``np.where``, forwards the rule table's
+    ``numpy`` forms (``np.vectorize`` of the scalar function where there is none).
+    Guards are checked per point; the points that fail them are traced again at one
+    of them and computed by that trace. Where the scalar replay would raise (``log``
+    of a negative number, division by zero) the value and gradients are nan: every
+    point with a nan or infinite result is recomputed by the scalar replay.
+
+    >>> import numpy as np
+    >>> value, (slope,) = g.value_and_grad(np.array([-1.0, 0.5, 2.0]))
+    >>> value.tolist(), slope.tolist()
+    ([3.0, 0.25, 4.0], [-3.0, 1.0, 4.0])
     """
     return Traced(f, example_args)
