@@ -1642,6 +1642,7 @@ class Traced:
         outputs = [value, *grads]
         todo = np.arange(n)
         new = 0
+        del self._array_programs[: -self.max_array_traces]  # the latest are kept
         with np.errstate(all="ignore"):  # _where computes both branches everywhere
             k = 0
             while len(todo):
@@ -1664,7 +1665,11 @@ class Traced:
                     else:
                         (v, ok), g = program.value(*subset), ()
                 except (ArithmeticError, ValueError, TypeError):
-                    continue  # a later trace, or the scalar replay, has them
+                    if k == len(self._array_programs) and new:
+                        # Even a trace made for them fails: the scalar replay.
+                        self._scalar_points(points, todo, outputs)
+                        break
+                    continue  # a later trace has them
                 if ok is True and len(todo) == n:
                     for out, result in zip(outputs, (v, *g), strict=True):
                         out[:] = result
@@ -1702,7 +1707,6 @@ class Traced:
                 continue
             program = self._program(*recorded, numpy=np)
             self._array_programs.append(program)
-            del self._array_programs[: -self.max_array_traces]
             return np.delete(todo, failed)
         self._scalar_points(points, todo, outputs)
         return todo[:0]

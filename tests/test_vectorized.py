@@ -137,6 +137,21 @@ class TestBranches:
         with pytest.raises(ValueError, match="paths"):
             g.value_and_grad(np.linspace(0.0, 1.0, 200))
 
+    def test_traces_are_kept_up_to_the_limit(self) -> None:
+        """Calls past max_array_traces paths keep the latest traces and stay right."""
+
+        def staircase(x: Any) -> Any:
+            return x * int(x)  # a path per integer part
+
+        g = trace(staircase, 0.5)
+        g.max_array_traces = 4
+        for lo in range(0, 12, 3):  # three new paths per call
+            xs = np.linspace(lo + 0.1, lo + 2.9, 7)
+            v, (d,) = g.value_and_grad(xs)
+            np.testing.assert_array_equal(v, xs * np.trunc(xs))
+            np.testing.assert_array_equal(d, np.trunc(xs))  # int(x) is a constant
+            assert len(g._array_programs) <= 4 + 3
+
     def test_loop_with_branches(self) -> None:
         """A traced loop of relus (the code's for-loop) agrees over arrays."""
 
@@ -162,6 +177,7 @@ class TestShapes:
             (((3, 1), (1, 4)), (3, 4)),
             (((), ()), ()),
             (((2, 3), (2, 3)), (2, 3)),
+            (((0,), ()), (0,)),
         ],
     )
     def test_broadcast(self, shapes: tuple[Any, ...], common: tuple[int, ...]) -> None:
