@@ -426,9 +426,23 @@ def _array_function(key: Any, source: str | None, np: Any) -> Callable[..., Any]
             fn = eval(source, {"np": np})  # the rule table's own source text
         else:
             scalar = key.fn if isinstance(key, Primitive) else key
-            fn = np.vectorize(scalar, otypes=[float])
+            fn = np.vectorize(_nan_on_error(scalar), otypes=[float])
         _ARRAY_FUNCTIONS[key] = fn
     return fn
+
+
+def _nan_on_error(scalar: Callable[..., Any]) -> Callable[..., Any]:
+    """``scalar``, giving nan where it raises or is complex: one point does not stop
+    the others (a nan is computed again by the scalar replay, see ``Traced``)."""
+
+    def per_point(*args: Any) -> Any:
+        try:
+            out = scalar(*args)
+        except (ArithmeticError, ValueError):
+            return math.nan
+        return math.nan if isinstance(out, complex) else out
+
+    return per_point
 
 
 def _prec(code: str) -> int:

@@ -243,6 +243,20 @@ class TestUserPrimitives:
         g = trace(lambda x: cube_root(x) * x, 1.0)
         assert_agree(g.value_and_grad(xs), pointwise(g, xs))
 
+    def test_forward_raising_at_some_points(self) -> None:
+        """A per-element forward that raises at some points: nan there, not a stop."""
+        root = ag.primitive(
+            lambda x: math.sqrt(x), lambda x: 0.5 / math.sqrt(x), name="root_vectorized"
+        )
+        xs = np.linspace(-1, 4, 11)
+        g = trace(lambda x: root(x) * 2, 1.0)
+        v, (d,) = g.value_and_grad(xs)
+        # At 0 the partial divides by zero, so value_and_grad raises there too.
+        assert np.isnan(v[xs <= 0]).all() and np.isnan(d[xs <= 0]).all()
+        np.testing.assert_allclose(v[xs > 0], 2 * np.sqrt(xs[xs > 0]))
+        np.testing.assert_array_equal(g(xs)[xs == 0], [0.0])  # the value alone exists
+        np.testing.assert_allclose(d[xs > 0], 1 / np.sqrt(xs[xs > 0]))  # by hand
+
     def test_expressible_primitive(self) -> None:
         """A polymorphic user primitive is written as array arithmetic."""
         cube = ag.primitive(lambda x: x**3, lambda x: 3 * x**2, name="cube_vectorized")
