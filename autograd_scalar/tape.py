@@ -983,9 +983,10 @@ class _Program:
         backward, grads = self._backward()
         signature = ", ".join(params)
         grads_tuple = ", ".join(grads) + ("," if nargs == 1 else "")
+        tail = ""  # on arrays, the mask of points where every guard holds
         if vector:
             forward.insert(0, "_ok = True")
-            result += ", _ok"
+            tail = ", _ok"
         self.source = "\n    ".join(
             [
                 f"def value_and_grad({signature}):",
@@ -993,12 +994,11 @@ class _Program:
                 *forward,
                 "# backward",
                 *backward,
-                f"return {result.replace(', _ok', '')}, ({grads_tuple})"
-                + (", _ok\n" if vector else "\n"),
+                f"return {result}, ({grads_tuple}){tail}\n",
             ]
         )
         self.forward_source = "\n    ".join(
-            [f"def value({signature}):", *forward, f"return {result}\n"]
+            [f"def value({signature}):", *forward, f"return {result}{tail}\n"]
         )
         self.value_and_grad: Callable[..., Any] = self._compile(
             self.source, "value_and_grad"
@@ -1608,7 +1608,7 @@ class Traced:
             )
         for i, x in enumerate(args):
             if not _is_number(x) or isinstance(x, Value):
-                if hasattr(x, "__array__") and not isinstance(x, Value):
+                if hasattr(x, "__array__"):  # numpy's, or one numpy can take
                     return None
                 raise TypeError(
                     f"traced {name}() takes numbers, got {type(x).__name__} "
