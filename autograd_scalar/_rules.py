@@ -21,7 +21,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
-from ._engine import Partial, Primitive, Value, _data
+from ._engine import Partial, Primitive, Value
 
 __all__ = [
     "abs_",
@@ -118,7 +118,10 @@ def _ignoring_ans(partial: Callable[..., Any]) -> Partial:
 
 
 # -------------------------------------------------------------------------------------
-# Helpers the rules use. They look at data, so they work on numbers and Values alike.
+# Helpers the rules use. They work on numbers and Values alike. Their decisions go
+# through the comparisons (< <= > >=), never through .data: a Value's comparisons are
+# what traced replay records as guards, so a traced gradient (trace(grad(f))) takes
+# the right branch of relu', |x|', max' ... at every point. (== on Values is identity.)
 # -------------------------------------------------------------------------------------
 
 _HALF = Fraction(1, 2)  # exact, so a tie keeps Fraction gradients exact
@@ -130,12 +133,12 @@ def _reciprocal(y: Any) -> Any:
 
 
 def _is_zero(x: Any) -> bool:
-    return bool(_data(x) == 0)
+    """x == 0 by comparisons; nan is not zero."""
+    return bool(x >= 0 and x <= 0)
 
 
 def _sign(x: Any) -> int:
-    d = _data(x)
-    return 1 if d > 0 else -1 if d < 0 else 0  # no int(bool): traces as a branch
+    return 1 if x > 0 else -1 if x < 0 else 0  # no int(bool): traces as a branch
 
 
 def _pow(x: Any, y: Any) -> Any:
@@ -153,16 +156,15 @@ def _pow_dx(ans: Any, x: Any, y: Any) -> Any:
         # takes the general rule instead, also 0 but still a function of y:
         # d2/dx dy x**y at y = 0 is 1/x.
         return 0
-    if _is_zero(x) and _data(y) < 1:
+    if _is_zero(x) and y < 1:
         return math.inf  # 0 < y < 1: the slope of x**y at 0 is vertical (sqrt'(0))
     return y * x ** (y - 1)
 
 
 def _pow_dy(ans: Any, x: Any, y: Any) -> Any:
-    xd = _data(x)
-    if xd > 0:
+    if x > 0:
         return ans * log(x)
-    if xd == 0 and _data(y) >= 0:
+    if _is_zero(x) and y >= 0:
         return 0  # PyTorch's convention: 0**y is flat in y at y >= 0
     return math.nan  # x < 0: x**y exists only at integer y, with no derivative in y
 
@@ -196,8 +198,7 @@ def _minimum(x: Any, y: Any) -> Any:
 
 def _tie_split(x: Any, y: Any) -> Any:
     """d max(x, y)/dx: 1 where x wins, 0 where it loses, 1/2 at a tie."""
-    xd, yd = _data(x), _data(y)
-    return 1 if xd > yd else _HALF if xd == yd else 0
+    return 1 if x > y else _HALF if x >= y else 0
 
 
 def _atan2_denominator(y: Any, x: Any) -> Any:
@@ -309,7 +310,7 @@ softplus = _define(
 relu = _define(
     "relu",
     _relu,
-    lambda ans, x: 1 if _data(x) > 0 else 0,
+    lambda ans, x: 1 if x > 0 else 0,
     domain=lambda x: x != 0,
     numpy="lambda x: np.where((x > 0) | (x != x), x, 0.0)",
 )
