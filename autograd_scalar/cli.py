@@ -493,6 +493,8 @@ def differentiate(
     >>> r.value, r.grad, r.hessian["x"]
     (6.0, {'x': 3.0, 'y': 2.0}, {'x': 0.0, 'y': 1.0})
     """
+    if hessian:
+        _check_hessian_work(program)
     leaves = {name: Value(value, label=name) for name, value in point.items()}
     root = evaluate(program, leaves)
     if not isinstance(root, Value):  # no variable is used: a constant
@@ -513,18 +515,22 @@ def differentiate(
     )
 
 
+def _check_hessian_work(program: Program) -> None:
+    """--hessian makes one pass per variable over the gradient's graph: bound it."""
+    nodes = 3 * len(program.instructions)  # a gradient graph: ~3 nodes per operation
+    passes = len(program.variables)
+    if passes * nodes > MAX_HESSIAN_WORK:
+        raise UsageError(
+            f"--hessian would take {passes} passes over a graph of about "
+            f"{nodes:,} nodes; the limit is {MAX_HESSIAN_WORK:,} (passes x nodes)"
+        )
+
+
 def _hessian(
     program: Program, leaves: dict[str, Value], grads: dict[str, Any]
 ) -> dict[str, dict[str, float]]:
     """Row i: the gradient of the i-th first derivative (a Value graph)."""
     used = [name for name in leaves if name in program.variables]
-    work = len(used) * 3 * len(program.instructions)  # a gradient graph: ~3 nodes/op
-    if work > MAX_HESSIAN_WORK:
-        raise UsageError(
-            f"--hessian would take {len(used)} passes over a graph of about "
-            f"{3 * len(program.instructions):,} nodes; the limit is "
-            f"{MAX_HESSIAN_WORK:,} (variables x nodes)"
-        )
     table = {name: dict.fromkeys(leaves, 0.0) for name in leaves}
     for name in used:
         g = grads[name]
@@ -555,24 +561,26 @@ examples:
   %(prog)s -- "-x**2" x=3          (use -- when EXPR starts with '-')
 
 grammar:
-  numbers (1, 2.5, 1e-3, 0x1f), the variables, the constants pi and e,
-  + - * / ** (Python's precedence: -x**2 is -(x**2)), unary - and +, parentheses,
-  and calls of: {" ".join(FUNCTIONS)}
-  (atan2 hypot maximum minimum take two arguments, the others one).
+  numbers (1, 2.5, 1e-3, 0x1f, 1_000), the variables, the constants pi and e,
+  + - * / ** with Python's precedence (-x**2 is -(x**2), 2**3**2 is 2**9),
+  unary - and +, parentheses, and calls of the functions
+    exp log sqrt sin cos tan atan tanh sigmoid relu softplus log1p expm1 erf abs
+    atan2(y, x) hypot(x, y) maximum(x, y) minimum(x, y)
   Anything else (attributes, subscripts, strings, keyword arguments, comparisons,
-  other operators) is rejected with a caret under the offending column. The
-  expression is never passed to eval or exec.
+  other operators, unknown names) is rejected with a caret under the offending
+  column. The expression is never passed to eval or exec.
 
 numbers:
-  All arithmetic is in floats. + - * overflow to inf as Python floats do;
-  ** and the functions raise an error instead (so 9**9**9**9 stops at once).
+  Literals and variables are floats and all arithmetic is in floats. + - *
+  overflow to inf as Python floats do; ** and the functions raise an error
+  instead (so 9**9**9**9 stops at once). Variable values must be finite.
   --json writes nan and infinities as the strings "nan", "inf" and "-inf".
 
 limits:
-  EXPR: at most {MAX_LENGTH:,} printable ASCII characters; at most
-  {MAX_VARIABLES:,} variables; --hessian: at most {MAX_HESSIAN_WORK:,}
-  (variables x graph nodes). Python's parser allows about 200 nested
-  parentheses.
+  EXPR: at most {MAX_LENGTH:,} printable ASCII characters (a sum of 50,000
+  terms is fine; Python's parser allows 200 nested parentheses and about 3,000
+  nested signs or powers). At most {MAX_VARIABLES:,} variables. --hessian: at
+  most {MAX_HESSIAN_WORK:,} (variables used x nodes of the gradient's graph).
 
 exit status:
   0 success; 1 the mathematics failed (log(0), 1/0, overflow) or a file could
@@ -584,6 +592,7 @@ exit status:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
+        usage="%(prog)s [options] [--] EXPR [NAME=VALUE ...]",
         description=(
             "Differentiate an arithmetic expression: print its value and its "
             "gradient with respect to every variable, by reverse-mode automatic "
@@ -592,12 +601,11 @@ def _parser() -> argparse.ArgumentParser:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("expression", metavar="EXPR", help="the expression, quoted")
     parser.add_argument(
-        "bindings",
-        metavar="NAME=VALUE",
+        "arguments",
+        metavar="EXPR NAME=VALUE",
         nargs="*",
-        help="a value for each variable, e.g. x=2 y=-0.5",
+        help="the expression (quoted), then a value for each variable: x=2 y=-0.5",
     )
     parser.add_argument(
         "--hessian", action="store_true", help="also print the second derivatives"
@@ -661,14 +669,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     x     3.0    6.0
     0
     """
-    parser = _parser()
     try:
-        args = parser.parse_intermixed_args(argv)
+        args, expression, bindings = _parse_arguments(argv)
     except SystemExit as exit_:  # --help, or a usage error already printed
         return exit_.code if isinstance(exit_.code, int) else 2
-    expression: str = args.expression
     try:
-        return _run(args, expression, sys.stdout)
+        return _run(args, expression, bindings, sys.stdout)
     except UsageError as err:
         _report(err, expression, sys.stderr)
         return err.status
@@ -676,8 +682,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _run(args: argparse.Namespace, expression: str, out: TextIO) -> int:
-    point = _point(args.bindings)
+def _parse_arguments(
+    argv: Sequence[str] | None,
+) -> tuple[argparse.Namespace, str, list[str]]:
+    """Options anywhere; after ``--`` only EXPR and NAME=VALUE (EXPR may start '-').
+
+    ``parse_intermixed_args`` mishandles ``--``, so the tail is split off here.
+    """
+    parser = _parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    tail: list[str] = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, tail = argv[:cut], argv[cut + 1 :]
+    args = parser.parse_intermixed_args(argv)
+    positional = [*args.arguments, *tail]
+    if not positional:
+        parser.error("the expression EXPR is missing")
+    return args, positional[0], positional[1:]
+
+
+def _run(
+    args: argparse.Namespace, expression: str, bindings: list[str], out: TextIO
+) -> int:
+    point = _point(bindings)
     _require_options(args)
     program = parse(expression, list(point))
     result = differentiate(program, point, hessian=args.hessian)
