@@ -11,6 +11,7 @@ import builtins
 import json
 import math
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -590,3 +591,19 @@ class TestUnavailableOptions:
         lines = assert_clean_error(err, status, 2)
         assert "not available" in lines[0] and out == ""
         assert list(tmp_path.iterdir()) == []
+
+
+class TestReadme:
+    """The README's command-line examples print what it says they print."""
+
+    def test_console_blocks(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """Each ```console block: the command's output, stdout then stderr."""
+        text = (ROOT / "README.md").read_text(encoding="utf-8")
+        blocks = [b.split("```")[0] for b in text.split("```console\n")[1:]]
+        assert blocks
+        for block in blocks:
+            command, *expected = block.rstrip("\n").split("\n")
+            argv = shlex.split(command.removeprefix("$ "))
+            assert argv[0] == "autograd-scalar"
+            _, out, err = run(capsys, *argv[1:])
+            assert (out + err).rstrip("\n").split("\n") == expected
