@@ -47,7 +47,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn, TextIO, cast
 
-from ._engine import Primitive, Value
+from ._engine import Value
 from ._rules import registered
 
 __all__ = [
@@ -192,7 +192,8 @@ def parse(expression: str, variables: Sequence[str] = ()) -> Program:
         try:
             tree = _parse_ast(stripped, shift)
             try:
-                result.append(_compile(tree, expression, shift, frozenset(variables)))
+                compiler = _Compiler(expression, shift, frozenset(variables))
+                result.append(compiler.run(tree))
             finally:
                 _dismantle(tree)
         except BaseException as err:  # handed to the calling thread
@@ -270,49 +271,86 @@ def _syntax_message(err: SyntaxError) -> str:
     return f"syntax error: {message}"
 
 
-def _compile(
-    tree: ast.Expression, expression: str, shift: int, variables: frozenset[str]
-) -> Program:
-    """Check every node and emit postfix instructions, without recursion.
+class _Compiler:
+    """Checks a tree against the grammar and emits postfix code, without recursion.
 
-    Nodes are checked in pre-order (so the leftmost, outermost problem is reported)
-    and emitted in post-order (operands before the operation).
+    Columns: ``ast`` counts UTF-8 bytes, which are characters here (EXPR is ASCII),
+    from the start of the parsed text, which is EXPR less ``shift`` leading blanks.
     """
-    prims = registered()
-    instructions: list[Instruction] = []
-    used: set[str] = set()
-    stack: list[tuple[ast.AST, bool]] = [(tree.body, False)]
-    while stack:
-        node, checked = stack.pop()
-        column = getattr(node, "col_offset", 0) + shift
-        if checked:
-            instructions.append(_emit(node, column, shift, expression, prims, used))
-            continue
-        children = _check(node, column, shift, expression, variables)
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd):
-            stack.append((node.operand, False))  # +x is x: nothing to emit
-            continue
-        if children:
-            stack.append((node, True))
-            stack.extend((child, False) for child in reversed(children))
-        else:
-            instructions.append(_emit(node, column, shift, expression, prims, used))
-    return Program(instructions, frozenset(used))
 
+    def __init__(self, expression: str, shift: int, variables: frozenset[str]) -> None:
+        self.expression = expression
+        self.shift = shift
+        self.variables = variables
+        self.prims = registered()
+        self.instructions: list[Instruction] = []
+        self.used: set[str] = set()
 
-def _check(
-    node: ast.AST, column: int, shift: int, expression: str, variables: frozenset[str]
-) -> list[ast.expr]:
-    """Reject ``node`` unless the grammar allows it; return its operands."""
-    if isinstance(node, ast.Constant):
-        value = node.value
-        if type(value) not in (int, float):
-            raise UsageError(f"{_constant_kind(value)} not allowed", column)
-        return []
-    if isinstance(node, ast.Name):
-        name = node.id
-        if name in variables or name in CONSTANTS:
+    def run(self, tree: ast.Expression) -> Program:
+        """Check nodes in pre-order (the leftmost, outermost problem is reported
+        first) and emit them in post-order (operands before their operation)."""
+        stack: list[tuple[ast.AST, bool]] = [(tree.body, False)]
+        while stack:
+            node, checked = stack.pop()
+            if checked:
+                self.emit(node)
+                continue
+            operands = self.check(node)
+            if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd):
+                stack.append((node.operand, False))  # +x is x: nothing to emit
+            elif operands:
+                stack.append((node, True))
+                stack.extend((child, False) for child in reversed(operands))
+            else:
+                self.emit(node)
+        return Program(self.instructions, frozenset(self.used))
+
+    def column(self, node: ast.AST) -> int:
+        return getattr(node, "col_offset", 0) + self.shift
+
+    def operator_column(self, left: ast.expr) -> int:
+        """The column of the operator after ``left`` (past blanks and parentheses)."""
+        column = (left.end_col_offset or 0) + self.shift
+        while column < len(self.expression) and self.expression[column] in " )":
+            column += 1
+        return column
+
+    def check(self, node: ast.AST) -> list[ast.expr]:
+        """Reject ``node`` unless the grammar allows it; return its operands."""
+        column = self.column(node)
+        if isinstance(node, ast.Constant):
+            if type(node.value) not in (int, float):
+                raise UsageError(f"{_constant_kind(node.value)} not allowed", column)
             return []
+        if isinstance(node, ast.Name):
+            self.check_name(node.id, column)
+            return []
+        if isinstance(node, ast.BinOp):
+            if type(node.op) not in _OPERATORS:
+                raise UsageError(
+                    f"operator {_symbol(node.op)} is not allowed (only + - * / **)",
+                    self.operator_column(node.left),
+                )
+            return [node.left, node.right]
+        if isinstance(node, ast.UnaryOp):
+            if not isinstance(node.op, ast.USub | ast.UAdd):
+                raise UsageError(
+                    f"operator {_symbol(node.op)} is not allowed (only unary - and +)",
+                    column,
+                )
+            return [node.operand]
+        if isinstance(node, ast.Call):
+            return self.check_call(node, column)
+        if isinstance(node, ast.Compare):
+            column = self.operator_column(node.left)
+        elif isinstance(node, ast.BoolOp):
+            column = self.operator_column(node.values[0])
+        kind = _DESCRIPTIONS.get(type(node), f"{type(node).__name__} expressions are")
+        raise UsageError(f"{kind} not allowed", column)
+
+    def check_name(self, name: str, column: int) -> None:
+        if name in self.variables or name in CONSTANTS:
+            return
         if name in FUNCTIONS:
             raise UsageError(f"{name} is a function: call it, as in {name}(x)", column)
         raise UsageError(
@@ -320,60 +358,67 @@ def _check(
             "(or use a function or the constant pi or e)",
             column,
         )
-    if isinstance(node, ast.BinOp):
-        if type(node.op) not in _OPERATORS:
-            symbol = _OPERATOR_SYMBOLS.get(type(node.op), type(node.op).__name__)
-            at = _operator_column(expression, node.left.end_col_offset, shift)
-            raise UsageError(f"operator {symbol} is not allowed (only + - * / **)", at)
-        return [node.left, node.right]
-    if isinstance(node, ast.UnaryOp):
-        if not isinstance(node.op, ast.USub | ast.UAdd):
-            symbol = _OPERATOR_SYMBOLS.get(type(node.op), type(node.op).__name__)
-            raise UsageError(
-                f"operator {symbol} is not allowed (only unary - and +)", column
-            )
-        return [node.operand]
-    if isinstance(node, ast.Call):
-        return _check_call(node, column, shift, variables)
-    if isinstance(node, ast.Compare | ast.BoolOp):
-        first = node.left if isinstance(node, ast.Compare) else node.values[0]
-        column = _operator_column(expression, first.end_col_offset, shift)
-    kind = _DESCRIPTIONS.get(type(node), f"{type(node).__name__} expressions are")
-    raise UsageError(f"{kind} not allowed", column)
 
-
-def _check_call(
-    node: ast.Call, column: int, shift: int, variables: frozenset[str]
-) -> list[ast.expr]:
-    func = node.func
-    if not isinstance(func, ast.Name):
+    def check_call(self, node: ast.Call, column: int) -> list[ast.expr]:
+        func = node.func
         if isinstance(func, ast.Attribute):
-            raise UsageError("attribute access is not allowed", func.col_offset + shift)
-        raise UsageError("only functions can be called", column)
-    name = func.id
-    if name not in FUNCTIONS:
-        what = "a variable" if name in variables or name in CONSTANTS else "unknown"
-        raise UsageError(
-            f"{name}() is not a function ({what}); the functions are: "
-            + " ".join(FUNCTIONS),
-            column,
-        )
-    for keyword_ in node.keywords:
-        raise UsageError(
-            f"{name}() takes no keyword arguments", keyword_.col_offset + shift
-        )
-    for arg in node.args:
-        if isinstance(arg, ast.Starred):
+            raise UsageError("attribute access is not allowed", self.column(func))
+        if not isinstance(func, ast.Name):
+            raise UsageError("only functions can be called", column)
+        name = func.id
+        if name not in FUNCTIONS:
+            known = name in self.variables or name in CONSTANTS
             raise UsageError(
-                "starred arguments are not allowed", arg.col_offset + shift
+                f"{name}() is not a function ({'a variable' if known else 'unknown'});"
+                " the functions are: " + " ".join(FUNCTIONS),
+                column,
             )
-    arity = registered()[name].arity
-    if len(node.args) != arity:
-        raise UsageError(
-            f"{name}() takes {arity} argument{'s' * (arity > 1)}, got {len(node.args)}",
-            column,
-        )
-    return list(node.args)
+        for keyword_ in node.keywords:
+            raise UsageError(
+                f"{name}() takes no keyword arguments", self.column(keyword_)
+            )
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                raise UsageError("starred arguments are not allowed", self.column(arg))
+        arity = self.prims[name].arity
+        if len(node.args) != arity:
+            raise UsageError(
+                f"{name}() takes {arity} argument{'s' * (arity > 1)}, "
+                f"got {len(node.args)}",
+                column,
+            )
+        return list(node.args)
+
+    def emit(self, node: ast.AST) -> None:
+        """Append the instruction for a checked node."""
+        column = self.column(node)
+        if isinstance(node, ast.Constant):
+            try:
+                number = float(cast(float, node.value))  # checked: an int or a float
+            except OverflowError:
+                number = math.inf
+            if not math.isfinite(number):
+                raise UsageError("number out of range for a float", column)
+            code: Instruction = (_PUSH, number, column)
+        elif isinstance(node, ast.Name):
+            if node.id in CONSTANTS:
+                code = (_PUSH, CONSTANTS[node.id], column)
+            else:
+                self.used.add(node.id)
+                code = (_PUSH, node.id, column)
+        elif isinstance(node, ast.BinOp):
+            prim = self.prims[_OPERATORS[type(node.op)]]
+            code = (_APPLY, prim, self.operator_column(node.left))
+        elif isinstance(node, ast.UnaryOp):  # unary minus (unary plus emits nothing)
+            code = (_APPLY, self.prims["neg"], column)
+        else:
+            assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            code = (_APPLY, self.prims[node.func.id], column)  # checked: a function
+        self.instructions.append(code)
+
+
+def _symbol(op: ast.AST) -> str:
+    return _OPERATOR_SYMBOLS.get(type(op), type(op).__name__)
 
 
 def _constant_kind(value: object) -> str:
@@ -385,44 +430,6 @@ def _constant_kind(value: object) -> str:
         return "the ellipsis (...) is"
     kinds = {str: "strings are", bytes: "bytes are", complex: "complex numbers are"}
     return kinds.get(type(value), f"{type(value).__name__} constants are")
-
-
-def _operator_column(expression: str, after: int | None, shift: int) -> int:
-    """The column of the first operator character after an operand's end."""
-    column = (after or 0) + shift
-    while column < len(expression) and expression[column] in " )":
-        column += 1
-    return column
-
-
-def _emit(
-    node: ast.AST,
-    column: int,
-    shift: int,
-    expression: str,
-    prims: dict[str, Primitive],
-    used: set[str],
-) -> Instruction:
-    if isinstance(node, ast.Constant):
-        try:
-            number = float(cast(float, node.value))  # _check: an int or a float
-        except OverflowError:
-            number = math.inf
-        if not math.isfinite(number):
-            raise UsageError("number out of range for a float", column)
-        return (_PUSH, number, column)
-    if isinstance(node, ast.Name):
-        if node.id in CONSTANTS:
-            return (_PUSH, CONSTANTS[node.id], column)
-        used.add(node.id)
-        return (_PUSH, node.id, column)
-    if isinstance(node, ast.BinOp):
-        at = _operator_column(expression, node.left.end_col_offset, shift)
-        return (_APPLY, prims[_OPERATORS[type(node.op)]], at)
-    if isinstance(node, ast.UnaryOp):  # unary minus: unary plus emits nothing
-        return (_APPLY, prims["neg"], column)
-    assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)  # checked
-    return (_APPLY, prims[node.func.id], column)
 
 
 def _dismantle(tree: ast.AST) -> None:
