@@ -215,7 +215,7 @@ def _check_text(expression: str) -> None:
     for column, char in enumerate(expression):
         if not " " <= char <= "~":
             raise UsageError(
-                f"character {char!r} is not allowed (printable ASCII only)", column
+                f"character {char!a} is not allowed (printable ASCII only)", column
             )
 
 
@@ -643,10 +643,10 @@ def _point(bindings: Sequence[str]) -> dict[str, float]:
         name, sep, text = binding.partition("=")
         shown = binding if len(binding) <= 60 else binding[:57] + "..."
         if not sep:
-            raise UsageError(f"expected NAME=VALUE, got {shown!r}")
+            raise UsageError(f"expected NAME=VALUE, got {shown!a}")
         if not (name.isascii() and name.isidentifier()) or keyword.iskeyword(name):
             raise UsageError(
-                f"{name[:60]!r} is not a valid variable name (in {shown!r})"
+                f"{name[:60]!a} is not a valid variable name (in {shown!a})"
             )
         if name in FUNCTIONS or name in CONSTANTS:
             kind = "function" if name in FUNCTIONS else "constant"
@@ -658,7 +658,7 @@ def _point(bindings: Sequence[str]) -> dict[str, float]:
         except ValueError:
             value = math.nan
         if not math.isfinite(value):
-            raise UsageError(f"{name}={text[:60]!r}: the value must be a finite number")
+            raise UsageError(f"{name}={text[:60]!a}: the value must be a finite number")
         point[name] = value
     return point
 
@@ -737,7 +737,8 @@ def _report(err: UsageError, expression: str, stream: TextIO) -> None:
         return
     start = max(0, column - 50)
     end = min(len(expression), column + 30)
-    snippet = expression[start:end]
+    # Anything but printable ASCII shows as "?", so the caret stays aligned.
+    snippet = "".join(c if " " <= c <= "~" else "?" for c in expression[start:end])
     prefix = "..." if start > 0 else ""
     suffix = "..." if end < len(expression) else ""
     stream.write(f"  {prefix}{snippet}{suffix}\n")

@@ -329,8 +329,9 @@ class TestRejections:
         status, out, err = run(capsys, expression, "x=1", "y=2")
         assert_clean_error(err, status, 2)
         assert message in err.splitlines()[0]
-        if "\n" not in expression:
-            assert_caret(err, expression, column)
+        # The echo shows anything but printable ASCII as "?", keeping the caret aligned.
+        shown = "".join(c if " " <= c <= "~" else "?" for c in expression)
+        assert_caret(err, shown, column)
         assert out == ""
 
     def test_long_expression_window(self, capsys: pytest.CaptureFixture[str]) -> None:
@@ -525,9 +526,9 @@ class TestFuzz:
 # -------------------------------------------------------------------------------------
 
 
-def run_process(*command: str) -> subprocess.CompletedProcess[str]:
+def run_process(*command: str, **env_vars: str) -> subprocess.CompletedProcess[str]:
     """Run a command with this checkout's package first on the path."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **env_vars}
     return subprocess.run(
         command, capture_output=True, text=True, timeout=60, env=env, check=False
     )
@@ -554,6 +555,14 @@ class TestEndToEnd:
         )
         assert done.returncode == 2 and done.stdout == ""
         assert done.stderr.startswith(PROG) and len(done.stderr.splitlines()) == 3
+
+    def test_ascii_terminal(self) -> None:
+        """On an ASCII-only terminal non-ASCII input is still a clean error."""
+        for argv in (["x + \u00e9", "x=1"], ["x", "\u00e9=1"], ["x", "x=\u00e9"]):
+            done = run_process(
+                sys.executable, "-m", "autograd_scalar", *argv, PYTHONIOENCODING="ascii"
+            )
+            assert done.returncode == 2 and "Traceback" not in done.stderr
 
     def test_console_script(self) -> None:
         """The installed autograd-scalar script runs main."""
