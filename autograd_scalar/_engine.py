@@ -409,6 +409,8 @@ class Value:
                 f"Value() takes a real number, got {type(data).__name__}: "
                 f"{data!r}{hint}"
             )
+        if not isinstance(label, str):
+            raise TypeError(f"Value() label must be a str, got {label!r}")
         self.data = data
         self.grad = 0
         self.label = label
@@ -474,16 +476,20 @@ class Value:
     # Comparisons look at data (so max, min and sorted work); == and hash stay
     # identity-based (the object defaults), so Values can live in sets and dicts.
     def __lt__(self, other: Value | float) -> bool:
-        return self.data < _data(other)  # type: ignore[no-any-return]
+        od = _operand(other)
+        return od if od is NotImplemented else bool(self.data < od)
 
     def __le__(self, other: Value | float) -> bool:
-        return self.data <= _data(other)  # type: ignore[no-any-return]
+        od = _operand(other)
+        return od if od is NotImplemented else bool(self.data <= od)
 
     def __gt__(self, other: Value | float) -> bool:
-        return self.data > _data(other)  # type: ignore[no-any-return]
+        od = _operand(other)
+        return od if od is NotImplemented else bool(self.data > od)
 
     def __ge__(self, other: Value | float) -> bool:
-        return self.data >= _data(other)  # type: ignore[no-any-return]
+        od = _operand(other)
+        return od if od is NotImplemented else bool(self.data >= od)
 
     # -- gradients -----------------------------------------------------------------
 
@@ -517,9 +523,14 @@ class Value:
         >>> x.grad
         30.0
         """
-        seed = self.data**0 if gradient is None else _data(gradient)
-        if create_graph and gradient is not None:
-            seed = gradient
+        if gradient is None:
+            seed = self.data**0  # 1 of the data's type: 1.0, 1 or Fraction(1)
+        elif _operand(gradient) is NotImplemented:
+            raise TypeError(
+                f"backward() gradient must be a number or Value, got {gradient!r}"
+            )
+        else:
+            seed = gradient if create_graph else _data(gradient)
         _backward(self, seed, create_graph)
 
     def zero_grad(self) -> None:
@@ -710,4 +721,7 @@ def _pullback_generic(node: Value, g: Any, on_values: bool) -> None:
         ans = node.data
     for x, partial in zip(inputs, op.partials, strict=True):
         if isinstance(x, Value):
-            x.grad = x.grad + partial(ans, *args) * g
+            step = partial(ans, *args) * g
+            old = x.grad
+            # Starting from zero, take the step itself: 0 + step would add a node.
+            x.grad = step if type(old) is not Value and old == 0 else old + step

@@ -102,6 +102,16 @@ class TestValue:
         assert min(a, b) is a
         assert sorted([b, a]) == [a, b]
 
+    def test_comparison_with_foreign_type(self) -> None:
+        """Comparing with a non-number is Python's TypeError naming both types."""
+        with pytest.raises(TypeError, match=r"Value.*str"):
+            _ = Value(1.0) < "a"  # type: ignore[operator]
+
+    def test_label_must_be_str(self) -> None:
+        """A label that is not a string is a TypeError."""
+        with pytest.raises(TypeError, match="label"):
+            Value(1.0, label=3)  # type: ignore[arg-type]
+
     def test_equality_and_hash_are_identity(self) -> None:
         """Two Values with equal data are distinct dict keys and set members."""
         a, b = Value(1.0), Value(1.0)
@@ -272,6 +282,11 @@ class TestBackward:
         x = Value(2.0)
         (x * x).backward(gradient=3.0)
         assert x.grad == 12.0
+
+    def test_bad_seed(self) -> None:
+        """A seed that is not a number is a TypeError naming it."""
+        with pytest.raises(TypeError, match="'a'"):
+            (Value(1.0) * 2).backward(gradient="a")
 
     def test_backward_on_a_leaf(self) -> None:
         """A leaf's own gradient is 1 (accumulated)."""
