@@ -24,7 +24,13 @@ import pytest
 
 import autograd_scalar
 from autograd_scalar import Value, sin
-from autograd_scalar.cli import MAX_HESSIAN_WORK, MAX_LENGTH, MAX_VARIABLES, main
+from autograd_scalar.cli import (
+    FUNCTIONS,
+    MAX_HESSIAN_WORK,
+    MAX_LENGTH,
+    MAX_VARIABLES,
+    main,
+)
 
 ROOT = Path(autograd_scalar.__file__).resolve().parent.parent
 PROG = "autograd-scalar: error:"
@@ -476,6 +482,105 @@ class TestHostile:
         status, _, err = run(capsys, terms, *bindings, "--hessian")
         lines = assert_clean_error(err, status, 2)
         assert "--hessian" in lines[0]
+
+
+class TestRandomExpressions:
+    """Random expression trees: the command line agrees with the Value API."""
+
+    def test_against_value_api(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """Printed fully parenthesized and parsed by the CLI; built with Values."""
+        hypothesis = pytest.importorskip("hypothesis")
+        st = hypothesis.strategies
+        prims = autograd_scalar.registered()
+        unary = ["neg", *(n for n in FUNCTIONS if prims[n].arity == 1)]
+        binary = [
+            "+",
+            "-",
+            "*",
+            "/",
+            "**",
+            *(n for n in FUNCTIONS if prims[n].arity == 2),
+        ]
+        small = st.floats(-3, 3, allow_nan=False).map(lambda v: round(v, 3))
+        leaves = st.one_of(st.sampled_from(["x", "y"]), small)
+        trees = st.recursive(
+            leaves,
+            lambda kids: st.one_of(
+                st.tuples(st.sampled_from(unary), kids),
+                st.tuples(st.sampled_from(binary), kids, kids),
+            ),
+            max_leaves=12,
+        )
+
+        @hypothesis.given(trees, small, small)
+        def agree(tree: Any, x: float, y: float) -> None:
+            leaves = {"x": Value(x), "y": Value(y)}
+            try:
+                out = build(tree, leaves)
+                if isinstance(out, Value):
+                    out.backward()
+                expected: Any = {
+                    "value": encode(float(out)),
+                    "grad": {k: encode(float(v.grad)) for k, v in leaves.items()},
+                }
+            except (ArithmeticError, ValueError):
+                expected = None  # the CLI must report a math error
+            status, out_text, err = run(
+                capsys, "--json", "--", text(tree), f"x={x}", f"y={y}"
+            )
+            if expected is None:
+                assert status == 1 and err.startswith(PROG), err
+            else:
+                assert status == 0, err
+                assert json.loads(out_text) == expected
+
+        agree()
+
+
+def text(tree: Any) -> str:
+    """A tree as fully parenthesized source."""
+    if not isinstance(tree, tuple):
+        return f"({tree})" if str(tree).startswith("-") else str(tree)  # -2**x
+    op, *kids = tree
+    args = [text(k) for k in kids]
+    if op == "neg":
+        return f"(-{args[0]})"
+    if op in ("+", "-", "*", "/", "**"):
+        return f"({args[0]} {op} {args[1]})"
+    return f"{op}({', '.join(args)})"
+
+
+def build(tree: Any, leaves: dict[str, Value]) -> Any:
+    """A tree evaluated with Python's operators and the library's functions.
+
+    A constant is a Value leaf too, so two constants combine by the rule table (not
+    Python's float arithmetic, which turns (-8.0) ** (1/3) into a complex number).
+    """
+    if isinstance(tree, str):
+        return leaves[tree]
+    if not isinstance(tree, tuple):
+        return Value(float(tree))
+    op, *kids = tree
+    args = [build(k, leaves) for k in kids]
+    if op == "neg":
+        return -args[0]
+    binary = {
+        "+": lambda a, b: a + b,
+        "-": lambda a, b: a - b,
+        "*": lambda a, b: a * b,
+        "/": lambda a, b: a / b,
+        "**": lambda a, b: a**b,
+    }
+    if op in binary:
+        return binary[op](*args)
+    if op == "abs":
+        return abs(args[0])
+    return getattr(autograd_scalar, op)(*args)
+
+
+def encode(x: float) -> float | str:
+    """As --json writes it: non-finite floats as "nan", "inf", "-inf"."""
+    return x if math.isfinite(x) else str(x)
 
 
 class TestFuzz:
