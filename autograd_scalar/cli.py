@@ -45,6 +45,7 @@ import threading
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NoReturn, TextIO, cast
 
 from ._engine import Value
@@ -56,7 +57,14 @@ __all__ = [
     "MAX_HESSIAN_WORK",
     "MAX_LENGTH",
     "MAX_VARIABLES",
+    "EvaluationError",
+    "Program",
+    "Result",
+    "UsageError",
+    "differentiate",
+    "evaluate",
     "main",
+    "parse",
 ]
 
 PROG = "autograd-scalar"
@@ -138,7 +146,14 @@ _PARSE_STACK_BYTES = 64 * 2**20
 
 
 class UsageError(Exception):
-    """The command line is rejected (exit status 2), optionally at a column of EXPR."""
+    """The command line is rejected (exit status 2), optionally at a column of EXPR.
+
+    >>> try:
+    ...     parse("x + y.real", ["x", "y"])
+    ... except UsageError as err:
+    ...     print(err.column, err)
+    4 attribute access is not allowed
+    """
 
     status = 2
 
@@ -148,7 +163,14 @@ class UsageError(Exception):
 
 
 class EvaluationError(UsageError):
-    """The mathematics failed (exit status 1): a domain error, an overflow."""
+    """The mathematics failed (exit status 1): a domain error, an overflow.
+
+    >>> try:
+    ...     evaluate(parse("1 + log(x)", ["x"]), {"x": 0.0})
+    ... except EvaluationError as err:
+    ...     print(err.column, err)
+    4 ValueError: log(0.0): math domain error
+    """
 
     status = 1
 
@@ -488,7 +510,6 @@ class Result:
     value: float
     grad: dict[str, float]
     hessian: dict[str, dict[str, float]] | None
-    root: Any  # the output Value (a plain float when no variable is used)
 
 
 def differentiate(
@@ -507,7 +528,7 @@ def differentiate(
     if not isinstance(root, Value):  # no variable is used: a constant
         zeros = dict.fromkeys(point, 0.0)
         table = {name: dict(zeros) for name in point} if hessian else None
-        return Result(float(root), zeros, table, root)
+        return Result(float(root), zeros, table)
     try:
         root.backward(create_graph=hessian)
         grads = {name: leaf.grad for name, leaf in leaves.items()}
@@ -518,7 +539,6 @@ def differentiate(
         float(root.data),
         {name: float(_number(g)) for name, g in grads.items()},
         table,
-        root,
     )
 
 
@@ -718,7 +738,7 @@ def _run(
     result = differentiate(program, point, hessian=args.hessian)
     source = _source(program, point) if args.source else None
     if args.dot or args.svg:
-        _draw(result.root, args.dot, args.svg)
+        _draw(program, point, args.dot, args.svg)
     if args.json:
         out.write(_to_json(result, source) + "\n")
     else:
@@ -772,16 +792,21 @@ def _module(name: str) -> Any:
         return None
 
 
-def _draw(root: Any, dot: str | None, svg: str | None) -> None:
+def _draw(
+    program: Program, point: dict[str, float], dot: str | None, svg: str | None
+) -> None:
+    """Write the graph, with first-order gradients, as DOT and/or SVG."""
     viz = _module("viz")
+    leaves = {name: Value(value, label=name) for name, value in point.items()}
+    root = evaluate(program, leaves)  # a fresh graph: --hessian leaves Values in grad
     if not isinstance(root, Value):
         raise UsageError("no graph to draw: the expression uses no variable")
+    root.backward()
     try:
         if dot:
-            with open(dot, "w", encoding="utf-8") as f:
-                f.write(viz.to_dot(root))
+            Path(dot).write_text(viz.to_dot(root), encoding="utf-8")
         if svg:
-            viz.draw(root).save(svg)
+            Path(svg).write_text(viz.draw(root).svg, encoding="utf-8")
     except OSError as err:
         raise EvaluationError(f"cannot write the graph: {err}") from None
 
