@@ -138,6 +138,7 @@ _OPERATOR_SYMBOLS: dict[type[ast.AST], str] = {
 
 _PARSE_STACK_BYTES = 64 * 2**20
 """Stack of the thread that parses: ``ast`` builds its tree recursively in C."""
+_PARSE_LOCK = threading.Lock()
 
 
 # -------------------------------------------------------------------------------------
@@ -250,25 +251,26 @@ def _run_with_big_stack(work: Callable[[], None]) -> None:
     sized for it; where a platform refuses the stack size, work runs here with the
     limits unchanged (deep input is then a clean "too deeply nested" error).
     """
-    try:
-        previous_size = threading.stack_size(_PARSE_STACK_BYTES)
-    except (ValueError, RuntimeError):
-        work()
-        return
-    previous_limit = sys.getrecursionlimit()
-    try:
-        sys.setrecursionlimit(max(previous_limit, MAX_LENGTH // 3 + 1_000))
-        thread = threading.Thread(target=work, name="autograd-scalar-parse")
+    with _PARSE_LOCK:  # the stack size and the recursion limit are process-wide
         try:
-            thread.start()
-        except RuntimeError:  # no memory for the stack: parse here, within limits
-            sys.setrecursionlimit(previous_limit)
+            previous_size = threading.stack_size(_PARSE_STACK_BYTES)
+        except (ValueError, RuntimeError):
             work()
-        else:
-            thread.join()
-    finally:
-        threading.stack_size(previous_size)
-        sys.setrecursionlimit(previous_limit)
+            return
+        previous_limit = sys.getrecursionlimit()
+        try:
+            sys.setrecursionlimit(max(previous_limit, MAX_LENGTH // 3 + 1_000))
+            thread = threading.Thread(target=work, name=PROG + "-parse", daemon=True)
+            try:
+                thread.start()
+            except RuntimeError:  # no memory for the stack: parse here, within limits
+                sys.setrecursionlimit(previous_limit)
+                work()
+            else:
+                thread.join()
+        finally:
+            threading.stack_size(previous_size)
+            sys.setrecursionlimit(previous_limit)
 
 
 def _parse_ast(source: str, shift: int) -> ast.Expression:

@@ -430,8 +430,10 @@ class TestHostile:
 
     def test_sum_of_50000_terms(self, capsys: pytest.CaptureFixture[str]) -> None:
         """A sum of 50,000 terms: value and slope 50,000 (each term adds x)."""
+        limit = sys.getrecursionlimit()
         doc = run_json(capsys, "+".join(["x"] * 50_000), "x=1")
         assert doc == {"value": 50_000.0, "grad": {"x": 50_000.0}}
+        assert sys.getrecursionlimit() == limit  # raised only while parsing
 
     def test_long_product_with_hessian(
         self, capsys: pytest.CaptureFixture[str]
