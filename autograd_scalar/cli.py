@@ -20,8 +20,9 @@ one line naming the problem and a caret under the offending column::
 
 Everything is evaluated in floats, so ``9**9**9**9`` overflows at once instead of
 building a huge integer. The work is bounded: at most ``MAX_LENGTH`` characters of
-printable ASCII, at most ``MAX_VARIABLES`` variables, and ``--hessian`` at most
-``MAX_HESSIAN_WORK`` (variables x graph nodes). Parsing, evaluation and
+printable ASCII, at most ``MAX_VARIABLES`` variables, ``--hessian`` at most
+``MAX_HESSIAN_WORK`` (variables x graph nodes), and ``--dot``, ``--svg``, ``--source``
+at most ``MAX_GRAPH_OUTPUT`` operands and operations. Parsing, evaluation and
 differentiation never recurse on the expression, so a sum of 100,000 terms works.
 
 Exit status: 0 on success; 1 when the mathematics fails (``log(0)``, ``1/0``,
@@ -37,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import inspect
 import json
 import keyword
 import math
@@ -54,6 +56,7 @@ from ._rules import registered
 __all__ = [
     "CONSTANTS",
     "FUNCTIONS",
+    "MAX_GRAPH_OUTPUT",
     "MAX_HESSIAN_WORK",
     "MAX_LENGTH",
     "MAX_VARIABLES",
@@ -135,6 +138,11 @@ _OPERATOR_SYMBOLS: dict[type[ast.AST], str] = {
     ast.Invert: "~",
     ast.Not: "not",
 }
+
+MAX_GRAPH_OUTPUT = 20_000
+"""Largest expression (postfix instructions: operands and operations) that ``--dot``,
+``--svg`` or ``--source`` will write out: a drawing or a listing beyond is unreadable,
+and slow to make."""
 
 _PARSE_STACK_BYTES = 64 * 2**20
 """Stack of the thread that parses: ``ast`` builds its tree recursively in C."""
@@ -586,7 +594,7 @@ examples:
   %(prog)s "x*y + sin(x)" x=2 y=3
   %(prog)s "sigmoid(w*x + b)" w=0.5 x=2 b=-1 --hessian
   %(prog)s "atan2(y, x)" x=1 y=1 --json
-  %(prog)s "log(1 + exp(x))" x=1 --dot graph.dot --svg graph.svg
+  %(prog)s "log(1 + exp(x))" x=1 --dot graph.dot --svg graph.svg --source
   %(prog)s -- "-x**2" x=3          (use -- when EXPR starts with '-')
 
 grammar:
@@ -610,6 +618,7 @@ limits:
   terms is fine; Python's parser allows 200 nested parentheses and about 3,000
   nested signs or powers). At most {MAX_VARIABLES:,} variables. --hessian: at
   most {MAX_HESSIAN_WORK:,} (variables used x nodes of the gradient's graph).
+  --dot, --svg, --source: at most {MAX_GRAPH_OUTPUT:,} operands and operations.
 
 exit status:
   0 success; 1 the mathematics failed (log(0), 1/0, overflow) or a file could
@@ -737,6 +746,7 @@ def _run(
     point = _point(bindings)
     _require_options(args)
     program = parse(expression, list(point))
+    _check_output_size(program, args)
     result = differentiate(program, point, hessian=args.hessian)
     source = _source(program, point) if args.source else None
     if args.dot or args.svg:
@@ -785,6 +795,16 @@ def _require_options(args: argparse.Namespace) -> None:
         )
 
 
+def _check_output_size(program: Program, args: argparse.Namespace) -> None:
+    size = len(program.instructions)
+    if size > MAX_GRAPH_OUTPUT and (args.dot or args.svg or args.source):
+        option = "--dot" if args.dot else "--svg" if args.svg else "--source"
+        raise UsageError(
+            f"{option}: the expression has {size:,} operands and operations; "
+            f"graphs and traces are written up to {MAX_GRAPH_OUTPUT:,}"
+        )
+
+
 def _module(name: str) -> Any:
     import importlib
 
@@ -808,18 +828,25 @@ def _draw(
         if dot:
             Path(dot).write_text(viz.to_dot(root), encoding="utf-8")
         if svg:
-            Path(svg).write_text(viz.draw(root).svg, encoding="utf-8")
+            # The built-in layout: no external program, time linear in the graph.
+            drawing = viz.draw(root, engine="builtin")
+            Path(svg).write_text(drawing.svg, encoding="utf-8")
     except OSError as err:
         raise EvaluationError(f"cannot write the graph: {err}") from None
 
 
 def _source(program: Program, point: dict[str, float]) -> str:
+    """The traced replay of EXPR at ``point``: straight-line forward and backward."""
     tape = _module("tape")
     names = list(point)
 
     def f(*values: Any) -> Any:
         return evaluate(program, dict(zip(names, values, strict=True)))
 
+    # Named parameters, so the traced code reads x and y rather than x0 and x1.
+    f.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(n, inspect.Parameter.POSITIONAL_ONLY) for n in names]
+    )
     return str(tape.trace(f, *point.values()).source)
 
 
