@@ -26,6 +26,7 @@ import autograd_scalar
 from autograd_scalar import Value, sin
 from autograd_scalar.cli import (
     FUNCTIONS,
+    MAX_GRAPH_OUTPUT,
     MAX_HESSIAN_WORK,
     MAX_LENGTH,
     MAX_VARIABLES,
@@ -679,6 +680,69 @@ class TestEndToEnd:
         done = run_process(str(script), "x**2", "x=3", "--json")
         assert done.returncode == 0, done.stderr
         assert json.loads(done.stdout) == {"value": 9.0, "grad": {"x": 6.0}}
+
+
+class TestGraphOptions:
+    """--dot, --svg and --source write what the library's own functions make."""
+
+    def test_dot(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        """--dot writes viz.to_dot of the same graph built with Values."""
+        viz = pytest.importorskip("autograd_scalar.viz")
+        path = tmp_path / "g.dot"
+        status, out, _ = run(capsys, "x*y + sin(x)", "x=2", "y=3", "--dot", str(path))
+        assert status == 0 and f"graph written as DOT to {path}" in out
+        x, y = Value(2.0, "x"), Value(3.0, "y")
+        f = x * y + sin(x)
+        f.backward()
+        assert path.read_text(encoding="utf-8") == viz.to_dot(f)
+
+    def test_svg(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        """--svg writes an SVG picture (any file name), with --json untouched."""
+        pytest.importorskip("autograd_scalar.viz")
+        path = tmp_path / "picture.out"
+        doc = run_json(capsys, "tanh(x) * x", "x=0.5", "--svg", str(path))
+        assert set(doc) == {"value", "grad"}
+        assert "<svg" in path.read_text(encoding="utf-8")
+
+    def test_source(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """--source prints the trace, its parameters named after the variables."""
+        tape = pytest.importorskip("autograd_scalar.tape")
+        status, out, _ = run(capsys, "x*y + sin(x)", "x=2", "y=3", "--source")
+        assert status == 0
+        expected = tape.trace(lambda x, y: x * y + sin(x), 2.0, 3.0).source
+        assert out.endswith("\n" + expected.rstrip("\n") + "\n")
+        assert "def value_and_grad(x, y):" in out
+        doc = run_json(capsys, "x*y + sin(x)", "x=2", "y=3", "--source")
+        assert doc["source"] == expected
+
+    @pytest.mark.parametrize("option", ["--dot", "--svg", "--source"])
+    def test_output_bounded(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path, option: str
+    ) -> None:
+        """An expression past MAX_GRAPH_OUTPUT is refused before any work: exit 2."""
+        pytest.importorskip(
+            "autograd_scalar.tape" if option == "--source" else "autograd_scalar.viz"
+        )
+        argv = [option] if option == "--source" else [option, str(tmp_path / "g")]
+        expression = "+".join(["x"] * (MAX_GRAPH_OUTPUT // 2 + 1))
+        status, _, err = run(capsys, expression, "x=1", *argv)
+        assert option in assert_clean_error(err, status, 2)[0]
+        assert list(tmp_path.iterdir()) == []
+
+    def test_unwritable(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """A file that cannot be written: exit 1, one line."""
+        pytest.importorskip("autograd_scalar.viz")
+        path = tmp_path / "missing" / "g.dot"
+        status, _, err = run(capsys, "x", "x=1", "--dot", str(path))
+        assert "cannot write the graph" in assert_clean_error(err, status, 1)[0]
+
+    def test_constant(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        """An expression with no variable has no graph to draw: exit 2."""
+        pytest.importorskip("autograd_scalar.viz")
+        status, _, err = run(capsys, "2 + 3", "--dot", str(tmp_path / "g.dot"))
+        assert "no graph" in assert_clean_error(err, status, 2)[0]
 
 
 class TestUnavailableOptions:
