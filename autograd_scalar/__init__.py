@@ -42,6 +42,9 @@ from ._rules import (
     tan,
     tanh,
 )
+from .forward import jvp
+from .functional import grad, hessian, hvp, jacobian, value_and_grad, vjp
+from .viz import explain, to_sympy
 
 __all__ = [
     "Primitive",
@@ -53,9 +56,15 @@ __all__ = [
     "enable_grad",
     "erf",
     "exp",
+    "explain",
     "expm1",
+    "grad",
+    "hessian",
+    "hvp",
     "hypot",
     "is_grad_enabled",
+    "jacobian",
+    "jvp",
     "log",
     "log1p",
     "maximum",
@@ -71,5 +80,8 @@ __all__ = [
     "stop_gradient",
     "tan",
     "tanh",
+    "to_sympy",
+    "value_and_grad",
+    "vjp",
 ]
 __version__ = "0.1.0"
