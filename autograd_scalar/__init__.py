@@ -44,6 +44,7 @@ from ._rules import (
 )
 from .forward import jvp
 from .functional import grad, hessian, hvp, jacobian, value_and_grad, vjp
+from .tape import trace
 from .viz import explain, to_sympy
 
 __all__ = [
@@ -81,6 +82,7 @@ __all__ = [
     "tan",
     "tanh",
     "to_sympy",
+    "trace",
     "value_and_grad",
     "vjp",
 ]

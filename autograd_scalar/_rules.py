@@ -146,8 +146,11 @@ def _pow(x: Any, y: Any) -> Any:
 
 
 def _pow_dx(ans: Any, x: Any, y: Any) -> Any:
-    if _is_zero(y):
-        return 0  # x**0 is the constant 1, even at x = 0
+    if _is_zero(y) and (_is_zero(x) or not isinstance(y, Value)):
+        # x**0 is the constant 1, even at x = 0. A Value exponent at 0 (create_graph)
+        # takes the general rule instead, also 0 but still a function of y:
+        # d2/dx dy x**y at y = 0 is 1/x.
+        return 0
     if _is_zero(x) and _data(y) < 1:
         return math.inf  # 0 < y < 1: the slope of x**y at 0 is vertical (sqrt'(0))
     return y * x ** (y - 1)
@@ -214,7 +217,7 @@ truediv = _define(
     "truediv",
     operator.truediv,
     lambda ans, x, y: _reciprocal(y),
-    lambda ans, x, y: -ans / y,
+    lambda ans, x, y: -ans / y,  # not -x / (y * y): y * y underflows at y = 1e-160
     domain=lambda x, y: y != 0,
 )
 pow_ = _define("pow", _pow, _pow_dx, _pow_dy, domain=lambda x, y: x > 0)

@@ -22,14 +22,20 @@ from _workloads import DemoStep, chain, micrograd_value
 import autograd_scalar
 
 
-def timed(f: Callable[[], Any]) -> float:
+def timed(
+    f: Callable[[], Any], clock: Callable[[], float] = time.perf_counter
+) -> float:
     gc.collect()
-    start = time.perf_counter()
+    start = clock()
     f()
-    return time.perf_counter() - start
+    return clock() - start
 
 
-def compare(runs: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
+def compare(
+    runs: dict[str, Callable[[], Any]],
+    repeats: int,
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict[str, float]:
     """Median seconds per call of each runner, interleaved, after a warm-up."""
     for f in runs.values():
         for _ in range(3):
@@ -38,7 +44,7 @@ def compare(runs: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float
     names = list(runs)
     for r in range(repeats):
         for name in names if r % 2 == 0 else reversed(names):
-            times[name].append(timed(runs[name]))
+            times[name].append(timed(runs[name], clock))
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
