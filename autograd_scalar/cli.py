@@ -27,7 +27,7 @@ differentiation never recurse on the expression, so a sum of 100,000 terms works
 
 Exit status: 0 on success; 1 when the mathematics fails (``log(0)``, ``1/0``,
 an overflow) or a file cannot be written; 2 when the command line is rejected (an
-option, the expression, a variable, a limit, an option not available here).
+option, the expression, a variable, a limit).
 
 >>> main(["x*y + sin(x)", "x=2", "y=3", "--json"])
 {"value": 6.909297426825682, "grad": {"x": 2.5838531634528574, "y": 2.0}}
@@ -622,8 +622,8 @@ limits:
 
 exit status:
   0 success; 1 the mathematics failed (log(0), 1/0, overflow) or a file could
-  not be written; 2 the command line was rejected (option, expression, variable,
-  limit, or an option not available in this installation).
+  not be written; 2 the command line was rejected (an option, the expression,
+  a variable, a limit).
 """
 
 
@@ -744,7 +744,6 @@ def _run(
     args: argparse.Namespace, expression: str, bindings: list[str], out: TextIO
 ) -> int:
     point = _point(bindings)
-    _require_options(args)
     program = parse(expression, list(point))
     _check_output_size(program, args)
     result = differentiate(program, point, hessian=args.hessian)
@@ -780,21 +779,6 @@ def _report(err: UsageError, expression: str, stream: TextIO) -> None:
 # -- optional features: graph drawing and traced source --------------------------------
 
 
-def _require_options(args: argparse.Namespace) -> None:
-    """Fail fast, before any work, when an option's module is not installed."""
-    if (args.dot or args.svg) and _module("viz") is None:
-        option = "--dot" if args.dot else "--svg"
-        raise UsageError(
-            f"{option} is not available: this installation has no graph drawing "
-            "(autograd_scalar.viz)"
-        )
-    if args.source and _module("tape") is None:
-        raise UsageError(
-            "--source is not available: this installation has no tracing "
-            "(autograd_scalar.tape)"
-        )
-
-
 def _check_output_size(program: Program, args: argparse.Namespace) -> None:
     size = len(program.instructions)
     if size > MAX_GRAPH_OUTPUT and (args.dot or args.svg or args.source):
@@ -805,20 +789,12 @@ def _check_output_size(program: Program, args: argparse.Namespace) -> None:
         )
 
 
-def _module(name: str) -> Any:
-    import importlib
-
-    try:
-        return importlib.import_module(f"autograd_scalar.{name}")
-    except ImportError:
-        return None
-
-
 def _draw(
     program: Program, point: dict[str, float], dot: str | None, svg: str | None
 ) -> None:
     """Write the graph, with first-order gradients, as DOT and/or SVG."""
-    viz = _module("viz")
+    from . import viz  # imported on demand: python -m starts faster
+
     leaves = {name: Value(value, label=name) for name, value in point.items()}
     root = evaluate(program, leaves)  # a fresh graph: --hessian leaves Values in grad
     if not isinstance(root, Value):
@@ -837,7 +813,8 @@ def _draw(
 
 def _source(program: Program, point: dict[str, float]) -> str:
     """The traced replay of EXPR at ``point``: straight-line forward and backward."""
-    tape = _module("tape")
+    from .tape import trace
+
     names = list(point)
 
     def f(*values: Any) -> Any:
@@ -847,7 +824,7 @@ def _source(program: Program, point: dict[str, float]) -> str:
     f.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [inspect.Parameter(n, inspect.Parameter.POSITIONAL_ONLY) for n in names]
     )
-    return str(tape.trace(f, *point.values()).source)
+    return str(trace(f, *point.values()).source)
 
 
 # -- output -------------------------------------------------------------------------

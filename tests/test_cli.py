@@ -745,34 +745,6 @@ class TestGraphOptions:
         assert "no graph" in assert_clean_error(err, status, 2)[0]
 
 
-class TestUnavailableOptions:
-    """--dot, --svg and --source need modules that may not be installed."""
-
-    @pytest.mark.parametrize(
-        "option", [["--dot", "g.dot"], ["--svg", "g.svg"], ["--source"]]
-    )
-    def test_not_available(
-        self,
-        capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch,
-        tmp_path: Path,
-        option: list[str],
-    ) -> None:
-        """Without the module: exit 2, 'not available', nothing written."""
-        module = "viz" if option[0] != "--source" else "tape"
-        try:
-            __import__(f"autograd_scalar.{module}")
-        except ImportError:
-            pass
-        else:
-            pytest.skip(f"autograd_scalar.{module} is installed")
-        monkeypatch.chdir(tmp_path)
-        status, out, err = run(capsys, "x*2", "x=1", *option)
-        lines = assert_clean_error(err, status, 2)
-        assert "not available" in lines[0] and out == ""
-        assert list(tmp_path.iterdir()) == []
-
-
 class TestReadme:
     """The README's command-line examples print what it says they print."""
 
