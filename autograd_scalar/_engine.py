@@ -153,9 +153,12 @@ class Primitive:
         domain: a predicate on plain inputs that holds where the primitive is defined
             and differentiable (an open set: kinks and edges are excluded); ``None``
             means everywhere. Tests and strategies sample inside it.
+        numpy: the forward on numpy arrays, as source for a numpy function (``np``
+            is numpy): ``"np.exp"``; ``None`` where none is given. Only traced
+            replay over arrays reads it (``tape``), so no numpy is imported here.
     """
 
-    __slots__ = ("_d0", "_d1", "arity", "domain", "fn", "name", "partials")
+    __slots__ = ("_d0", "_d1", "arity", "domain", "fn", "name", "numpy", "partials")
 
     def __init__(
         self,
@@ -163,6 +166,7 @@ class Primitive:
         fn: Callable[..., Any],
         partials: tuple[Partial, ...],
         domain: Callable[..., bool] | None = None,
+        numpy: str | None = None,
     ) -> None:
         if not partials:
             raise ValueError(
@@ -173,6 +177,7 @@ class Primitive:
         self.partials = partials
         self.arity = len(partials)
         self.domain = domain
+        self.numpy = numpy
         # The first two partials, unpacked for the hot loop in backward.
         self._d0 = partials[0]
         self._d1 = partials[1] if len(partials) > 1 else partials[0]

@@ -1,7 +1,8 @@
 """The rule table: every primitive, once, with its local derivatives.
 
 Each entry gives a primitive's name, its forward on plain numbers, one local partial
-derivative per input, and the open set where it is smooth (``domain``). Partials are
+derivative per input, the open set where it is smooth (``domain``), and its forward
+on numpy arrays (``numpy``, source text: this module imports no numpy). Partials are
 called as ``partial(ans, *inputs)`` with ``ans`` the output, and are written in
 ordinary arithmetic over the polymorphic functions defined here, so the same rule is
 evaluated on floats for a first-order ``backward`` and on Values when the gradient is
@@ -20,7 +21,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
-from ._engine import Partial, Primitive, Value, _data
+from ._engine import Partial, Primitive, Value
 
 __all__ = [
     "abs_",
@@ -61,8 +62,9 @@ def _define(
     fn: Callable[..., Any],
     *partials: Partial,
     domain: Callable[..., bool] | None = None,
+    numpy: str | None = None,
 ) -> Any:  # Any: a Primitive, used as a function of numbers or Values
-    prim = Primitive(name, fn, partials, domain)
+    prim = Primitive(name, fn, partials, domain, numpy)
     _REGISTRY[name] = prim
     _BUILTIN.add(name)
     return prim
@@ -116,7 +118,10 @@ def _ignoring_ans(partial: Callable[..., Any]) -> Partial:
 
 
 # -------------------------------------------------------------------------------------
-# Helpers the rules use. They look at data, so they work on numbers and Values alike.
+# Helpers the rules use. They work on numbers and Values alike. Their decisions go
+# through the comparisons (< <= > >=), never through .data: a Value's comparisons are
+# what traced replay records as guards, so a traced gradient (trace(grad(f))) takes
+# the right branch of relu', |x|', max' ... at every point. (== on Values is identity.)
 # -------------------------------------------------------------------------------------
 
 _HALF = Fraction(1, 2)  # exact, so a tie keeps Fraction gradients exact
@@ -128,12 +133,12 @@ def _reciprocal(y: Any) -> Any:
 
 
 def _is_zero(x: Any) -> bool:
-    return bool(_data(x) == 0)
+    """x == 0 by comparisons; nan is not zero."""
+    return bool(x >= 0 and x <= 0)
 
 
 def _sign(x: Any) -> int:
-    d = _data(x)
-    return int(d > 0) - int(d < 0)
+    return 1 if x > 0 else -1 if x < 0 else 0  # no int(bool): traces as a branch
 
 
 def _pow(x: Any, y: Any) -> Any:
@@ -151,16 +156,15 @@ def _pow_dx(ans: Any, x: Any, y: Any) -> Any:
         # takes the general rule instead, also 0 but still a function of y:
         # d2/dx dy x**y at y = 0 is 1/x.
         return 0
-    if _is_zero(x) and _data(y) < 1:
+    if _is_zero(x) and y < 1:
         return math.inf  # 0 < y < 1: the slope of x**y at 0 is vertical (sqrt'(0))
     return y * x ** (y - 1)
 
 
 def _pow_dy(ans: Any, x: Any, y: Any) -> Any:
-    xd = _data(x)
-    if xd > 0:
+    if x > 0:
         return ans * log(x)
-    if xd == 0 and _data(y) >= 0:
+    if _is_zero(x) and y >= 0:
         return 0  # PyTorch's convention: 0**y is flat in y at y >= 0
     return math.nan  # x < 0: x**y exists only at integer y, with no derivative in y
 
@@ -194,8 +198,7 @@ def _minimum(x: Any, y: Any) -> Any:
 
 def _tie_split(x: Any, y: Any) -> Any:
     """d max(x, y)/dx: 1 where x wins, 0 where it loses, 1/2 at a tie."""
-    xd, yd = _data(x), _data(y)
-    return 1 if xd > yd else _HALF if xd == yd else 0
+    return 1 if x > y else _HALF if x >= y else 0
 
 
 def _atan2_denominator(y: Any, x: Any) -> Any:
@@ -210,45 +213,68 @@ _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 # -------------------------------------------------------------------------------------
 
 # -- Arithmetic ---------------------------------------------------------------------
-add = _define("add", operator.add, lambda ans, x, y: 1, lambda ans, x, y: 1)
-sub = _define("sub", operator.sub, lambda ans, x, y: 1, lambda ans, x, y: -1)
-mul = _define("mul", operator.mul, lambda ans, x, y: y, lambda ans, x, y: x)
+add = _define(
+    "add", operator.add, lambda ans, x, y: 1, lambda ans, x, y: 1, numpy="np.add"
+)
+sub = _define(
+    "sub", operator.sub, lambda ans, x, y: 1, lambda ans, x, y: -1, numpy="np.subtract"
+)
+mul = _define(
+    "mul", operator.mul, lambda ans, x, y: y, lambda ans, x, y: x, numpy="np.multiply"
+)
 truediv = _define(
     "truediv",
     operator.truediv,
     lambda ans, x, y: _reciprocal(y),
     lambda ans, x, y: -ans / y,  # not -x / (y * y): y * y underflows at y = 1e-160
     domain=lambda x, y: y != 0,
+    numpy="np.true_divide",
 )
-pow_ = _define("pow", _pow, _pow_dx, _pow_dy, domain=lambda x, y: x > 0)
-neg = _define("neg", operator.neg, lambda ans, x: -1)
-abs_ = _define("abs", abs, lambda ans, x: _sign(x), domain=lambda x: x != 0)
+pow_ = _define(
+    "pow", _pow, _pow_dx, _pow_dy, domain=lambda x, y: x > 0, numpy="np.power"
+)
+neg = _define("neg", operator.neg, lambda ans, x: -1, numpy="np.negative")
+abs_ = _define(
+    "abs", abs, lambda ans, x: _sign(x), domain=lambda x: x != 0, numpy="np.abs"
+)
 
 # -- Exponentials and logarithms -------------------------------------------------
-exp = _define("exp", math.exp, lambda ans, x: ans)
-expm1 = _define("expm1", math.expm1, lambda ans, x: ans + 1)
-log = _define("log", math.log, lambda ans, x: _reciprocal(x), domain=lambda x: x > 0)
+exp = _define("exp", math.exp, lambda ans, x: ans, numpy="np.exp")
+expm1 = _define("expm1", math.expm1, lambda ans, x: ans + 1, numpy="np.expm1")
+log = _define(
+    "log",
+    math.log,
+    lambda ans, x: _reciprocal(x),
+    domain=lambda x: x > 0,
+    numpy="np.log",
+)
 log1p = _define(
-    "log1p", math.log1p, lambda ans, x: 1 / (1 + x), domain=lambda x: x > -1
+    "log1p",
+    math.log1p,
+    lambda ans, x: 1 / (1 + x),
+    domain=lambda x: x > -1,
+    numpy="np.log1p",
 )
 sqrt = _define(
     "sqrt",
     math.sqrt,
     lambda ans, x: math.inf if _is_zero(ans) else 0.5 / ans,
     domain=lambda x: x > 0,
+    numpy="np.sqrt",
 )
 
 # -- Trigonometry ---------------------------------------------------------------------
 cos: Any  # defined below; sin and cos are each other's derivatives
-sin = _define("sin", math.sin, lambda ans, x: cos(x))
-cos = _define("cos", math.cos, lambda ans, x: -sin(x))
+sin = _define("sin", math.sin, lambda ans, x: cos(x), numpy="np.sin")
+cos = _define("cos", math.cos, lambda ans, x: -sin(x), numpy="np.cos")
 tan = _define(
     "tan",
     math.tan,
     lambda ans, x: 1 + ans * ans,
     domain=lambda x: abs(math.cos(x)) > 1e-9,
+    numpy="np.tan",
 )
-atan = _define("atan", math.atan, lambda ans, x: 1 / (1 + x * x))
+atan = _define("atan", math.atan, lambda ans, x: 1 / (1 + x * x), numpy="np.arctan")
 atan2 = _define(
     "atan2",
     math.atan2,
@@ -256,6 +282,7 @@ atan2 = _define(
     lambda ans, y, x: -y / _atan2_denominator(y, x),
     # atan2 jumps by 2*pi across the negative x axis
     domain=lambda y, x: x > 0 or y != 0,
+    numpy="np.arctan2",
 )
 hypot = _define(
     "hypot",
@@ -263,15 +290,31 @@ hypot = _define(
     lambda ans, x, y: 0 if _is_zero(ans) else x / ans,  # a subgradient at the origin
     lambda ans, x, y: 0 if _is_zero(ans) else y / ans,
     domain=lambda x, y: x != 0 or y != 0,
+    numpy="np.hypot",
 )
 
 # -- Activations and special functions -------------------------------------------
-tanh = _define("tanh", math.tanh, lambda ans, x: 1 - ans * ans)
-sigmoid = _define("sigmoid", _sigmoid, lambda ans, x: ans * (1 - ans))
-softplus = _define("softplus", _softplus, lambda ans, x: sigmoid(x))
-relu = _define(
-    "relu", _relu, lambda ans, x: 1 if _data(x) > 0 else 0, domain=lambda x: x != 0
+tanh = _define("tanh", math.tanh, lambda ans, x: 1 - ans * ans, numpy="np.tanh")
+sigmoid = _define(
+    "sigmoid",
+    _sigmoid,
+    lambda ans, x: ans * (1 - ans),
+    numpy="lambda x: np.exp(-np.logaddexp(0.0, -x))",  # stable: e^-softplus(-x)
 )
+softplus = _define(
+    "softplus",
+    _softplus,
+    lambda ans, x: sigmoid(x),
+    numpy="lambda x: np.logaddexp(0.0, x)",
+)
+relu = _define(
+    "relu",
+    _relu,
+    lambda ans, x: 1 if x > 0 else 0,
+    domain=lambda x: x != 0,
+    numpy="lambda x: np.where((x > 0) | (x != x), x, 0.0)",
+)
+# numpy has no erf: over arrays, math.erf runs per element (np.vectorize)
 erf = _define("erf", math.erf, lambda ans, x: _TWO_OVER_SQRT_PI * exp(-x * x))
 
 # -- Piecewise ---------------------------------------------------------------------
@@ -281,6 +324,7 @@ maximum = _define(
     lambda ans, x, y: _tie_split(x, y),
     lambda ans, x, y: _tie_split(y, x),
     domain=lambda x, y: x != y,
+    numpy="np.maximum",
 )
 minimum = _define(
     "minimum",
@@ -288,6 +332,7 @@ minimum = _define(
     lambda ans, x, y: _tie_split(y, x),
     lambda ans, x, y: _tie_split(x, y),
     domain=lambda x, y: x != y,
+    numpy="np.minimum",
 )
 
 # -------------------------------------------------------------------------------------

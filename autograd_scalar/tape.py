@@ -27,6 +27,9 @@ take another path is traced afresh.
 >>> g = trace(lambda x, y: x * y + y, 2.0, 3.0)
 >>> g.value_and_grad(4.0, 5.0)
 (25.0, (5.0, 5.0))
+
+With numpy arrays for arguments, the same trace runs once over all the points (see
+``trace``); numpy is imported only then.
 """
 
 from __future__ import annotations
@@ -358,11 +361,18 @@ _MAX_DECISIONS = 6  # per rule: at most 2**6 paths are explored
 
 
 class _Names:
-    """The namespace of one piece of generated code: objects bound to fresh names."""
+    """The namespace of one piece of generated code: objects bound to fresh names.
 
-    def __init__(self) -> None:
+    With ``numpy`` (the module), the code is for arrays: conditionals become
+    ``_where(c, a, b)`` and functions are bound in their array forms.
+    """
+
+    def __init__(self, numpy: Any = None) -> None:
         self.namespace: dict[str, Any] = {"_GuardFailed": _GuardFailed}
         self._names: dict[int, str] = {}
+        self.numpy = numpy
+        if numpy is not None:
+            self.namespace.update(_where=numpy.where, _trunc=numpy.trunc)
 
     def bind(self, obj: Any, prefix: str = "_k") -> str:
         name = self._names.get(id(obj))
@@ -377,10 +387,62 @@ class _Names:
 
         A negative literal is a unary minus (precedence ``_UNARY``), see ``_prec``.
         """
+        if self.numpy is not None:
+            x = _float_unless_int(x)  # a Fraction would make numpy compute on objects
         kind = type(x)
         if kind is int or (kind is float and math.isfinite(x)):
             return repr(x)
         return self.bind(x)
+
+    def forward(self, primitive: Primitive) -> str:
+        """The name of the primitive's forward (on arrays, its ``numpy`` form)."""
+        if self.numpy is None:
+            return self.bind(primitive.fn, "_f")
+        return self.bind(_array_function(primitive, primitive.numpy, self.numpy), "_f")
+
+    def partial(self, partial: Callable[..., Any]) -> str:
+        """The name of a partial the placeholders could not express."""
+        if self.numpy is None:
+            return self.bind(partial, "_p")
+        return self.bind(_array_function(partial, None, self.numpy), "_p")
+
+    def conditional(self, condition: str, yes: str, no: str) -> tuple[str, int]:
+        """``yes if condition else no`` (sources of precedence fit for that)."""
+        if self.numpy is None:
+            return f"{yes} if {condition} else {no}", _CONDITIONAL
+        return f"_where({condition}, {yes}, {no})", _ATOM
+
+
+# Array forms of scalar functions, kept alive so their ids stay bound to them.
+_ARRAY_FUNCTIONS: dict[Any, Callable[..., Any]] = {}
+
+
+def _array_function(key: Any, source: str | None, np: Any) -> Callable[..., Any]:
+    """A function over numpy arrays: from a rule table's ``numpy`` source, or else
+    the scalar function ``key`` (a primitive's forward, or a partial) per element."""
+    fn = _ARRAY_FUNCTIONS.get(key)
+    if fn is None:
+        if source is not None:
+            fn = eval(source, {"np": np})  # the rule table's own source text
+        else:
+            scalar = key.fn if isinstance(key, Primitive) else key
+            fn = np.vectorize(_nan_on_error(scalar), otypes=[float])
+        _ARRAY_FUNCTIONS[key] = fn
+    return fn
+
+
+def _nan_on_error(scalar: Callable[..., Any]) -> Callable[..., Any]:
+    """``scalar``, giving nan where it raises or is complex: one point does not stop
+    the others (a nan is computed again by the scalar replay, see ``Traced``)."""
+
+    def per_point(*args: Any) -> Any:
+        try:
+            out = scalar(*args)
+        except (ArithmeticError, ValueError):
+            return math.nan
+        return math.nan if isinstance(out, complex) else out
+
+    return per_point
 
 
 def _prec(code: str) -> int:
@@ -506,7 +568,7 @@ class _Sym:
         """A primitive applied to a placeholder (sin's rule calls cos): a call."""
         run = next(x.run for x in args if type(x) is _Sym)
         operands = ", ".join(_source(x, run.names)[0] for x in args)
-        return _Sym(f"{run.names.bind(primitive.fn, '_f')}({operands})", _ATOM, run)
+        return _Sym(f"{run.names.forward(primitive)}({operands})", _ATOM, run)
 
     def _opaque(self, *args: Any) -> Any:
         raise _Opaque
@@ -574,8 +636,9 @@ def _code(tree: _Tree, names: _Names) -> tuple[str, int]:
     (a, pa), (b, pb) = _code(yes, names), _code(no, names)
     if a == b:
         return a, pa
-    a, b = _wrap(a, pa, _CONDITIONAL + 1), _wrap(b, pb, _CONDITIONAL)
-    return f"{a} if {condition} else {b}", _CONDITIONAL
+    return names.conditional(
+        condition, _wrap(a, pa, _CONDITIONAL + 1), _wrap(b, pb, _CONDITIONAL)
+    )
 
 
 def _scaled(tree: _Tree, names: _Names) -> tuple[str, int] | None:
@@ -600,7 +663,7 @@ def _scaled(tree: _Tree, names: _Names) -> tuple[str, int] | None:
         return a
     a_code = _wrap(*a, _CONDITIONAL + 1) if a else "0"
     b_code = _wrap(*b, _CONDITIONAL) if b else "0"
-    return f"{a_code} if {condition} else {b_code}", _CONDITIONAL
+    return names.conditional(condition, a_code, b_code)
 
 
 class _Template:
@@ -630,11 +693,12 @@ class _Template:
             for k, (c, p) in enumerate(zip(pattern, precs, strict=True))
         ]
         try:
-            self.forward, self.prec = _code(
-                _explore(primitive.fn, args, names, []), names
-            )
+            tree = _explore(primitive.fn, args, names, [])
+            if tree[0] == "if" and names.numpy is not None and primitive.numpy:
+                raise _Opaque  # on arrays, one call beats a nest of _where's
+            self.forward, self.prec = _code(tree, names)
         except _Opaque:
-            fn = names.bind(primitive.fn, "_f")
+            fn = names.forward(primitive)
             operands = ", ".join(_slot_code(a, names) for a in args)
             self.forward, self.prec = f"{fn}({operands})", _ATOM
         self.terms: list[tuple[str, int] | None] = []
@@ -649,7 +713,7 @@ class _Template:
             try:
                 term = _scaled(_explore(partial, [_Slot(0), *args], names, []), names)
             except _Opaque:
-                p = names.bind(partial, "_p")
+                p = names.partial(partial)
                 operands = ", ".join(["{0}", *(_slot_code(a, names) for a in args)])
                 term = f"{{g}} * {p}({operands})", _PRODUCT
             self.terms.append(term)
@@ -768,6 +832,10 @@ class _Program:
     contribute (from ``_Template``), consumers first; a gradient that is just one
     other gradient is not copied. Nodes no gradient reaches are skipped. A stretch
     that repeats (a Python loop in f) becomes a loop (``_Block``).
+
+    With ``numpy`` (the module), the same code is written for arrays of points: a
+    guard does not raise but clears the points where it fails in the mask ``_ok``,
+    returned last.
     """
 
     def __init__(
@@ -776,8 +844,10 @@ class _Program:
         args: list[Value],
         out: Any,
         decisions: list[tuple[str, Value, Any, Any]],
+        numpy: Any = None,
     ) -> None:
-        self.names = names = _Names()
+        self.names = names = _Names(numpy)
+        self.vector = vector = numpy is not None
         self.params = params
         self.nargs = nargs = len(args)
         index: dict[Value, int] = {x: i for i, x in enumerate(args)}
@@ -913,6 +983,10 @@ class _Program:
         backward, grads = self._backward()
         signature = ", ".join(params)
         grads_tuple = ", ".join(grads) + ("," if nargs == 1 else "")
+        tail = ""  # on arrays, the mask of points where every guard holds
+        if vector:
+            forward.insert(0, "_ok = True")
+            tail = ", _ok"
         self.source = "\n    ".join(
             [
                 f"def value_and_grad({signature}):",
@@ -920,11 +994,11 @@ class _Program:
                 *forward,
                 "# backward",
                 *backward,
-                f"return {result}, ({grads_tuple})\n",
+                f"return {result}, ({grads_tuple}){tail}\n",
             ]
         )
         self.forward_source = "\n    ".join(
-            [f"def value({signature}):", *forward, f"return {result}\n"]
+            [f"def value({signature}):", *forward, f"return {result}{tail}\n"]
         )
         self.value_and_grad: Callable[..., Any] = self._compile(
             self.source, "value_and_grad"
@@ -1176,7 +1250,10 @@ class _Program:
             self._forward_node(i, body)
         consts = _const_names(block, self.order, self.operands)
         if consts:
-            self.names.namespace[f"C{b}"] = [tuple(c) for c in block.consts]
+            table = [tuple(c) for c in block.consts]
+            if self.vector:  # no Fractions in array code
+                table = [tuple(map(_float_unless_int, c)) for c in table]
+            self.names.namespace[f"C{b}"] = table
             lines.append(f"for {', '.join(consts)}, in C{b}:")
         else:
             lines.append(f"for _ in range({block.reps}):")
@@ -1214,12 +1291,22 @@ class _Program:
             if not a_live:
                 return ""
             expected = self.names.literal(result)
+            if self.vector:
+                a = f"_trunc({a})" if kind == "int" else a
+                return f"_ok = _ok & ({a} == {expected})"
             return f"if {kind}({a}) != {expected}: raise _GuardFailed"
         if kind == "bool":
-            return _GUARD_FAILS[bool(result)].format(a) if a_live else ""
+            if not a_live:
+                return ""
+            if self.vector:
+                return f"_ok = _ok & ({a} {'!=' if result else '=='} 0)"
+            return _GUARD_FAILS[bool(result)].format(a)
         b, b_live = operand(y)
         if not (a_live or b_live):
             return ""
+        if self.vector:
+            holds = f"({a} {kind} {b})" if result else f"~({a} {kind} {b})"
+            return f"_ok = _ok & {holds}"
         return _GUARD_FAILS[bool(result)].format(f"{a} {kind} {b}")
 
     # -- backward ------------------------------------------------------------------
@@ -1415,6 +1502,10 @@ class _Program:
         return namespace[name]  # type: ignore[no-any-return]
 
 
+def _float_unless_int(x: Any) -> Any:
+    return x if type(x) is int or type(x) is float else float(x)
+
+
 def _saved_names(block: _Block) -> list[str]:
     """What one iteration saves for later: its kept nodes, then carried values."""
     return [f"v{i}" for i in block.saved] + [c.name for c in block.carried]
@@ -1446,7 +1537,12 @@ class Traced:
     data-dependent decisions; a call whose guards fail on every trace traces f again
     at its arguments. If replay raises (say ``log`` of a negative number) or gives a
     complex number, f runs on Values instead, so errors are f's own.
+
+    Called with numpy arrays (see ``trace``), it keeps traces of its own for arrays,
+    at most ``max_array_traces`` new ones per call.
     """
+
+    max_array_traces = 32
 
     def __init__(
         self, f: Callable[..., Any], example_args: tuple[Any, ...], max_traces: int = 8
@@ -1458,7 +1554,11 @@ class Traced:
         self.ntraces = 0
         self._params = _parameter_names(f, len(example_args))
         self._programs: list[_Program] = []
-        self._trace(self._check(example_args))
+        self._array_programs: list[_Program] = []
+        checked = self._check(example_args)
+        if checked is None:
+            raise TypeError("trace() takes numbers as example arguments, not arrays")
+        self._trace(checked)
 
     @property
     def source(self) -> str:
@@ -1466,8 +1566,9 @@ class Traced:
         return self._programs[0].source
 
     def __call__(self, *args: Any) -> Any:
-        """f's value at ``args`` (plain numbers)."""
-        args = self._check(args)
+        """f's value at ``args`` (plain numbers, or arrays: see ``trace``)."""
+        if self._check(args) is None:
+            return self._over_arrays(args, grad=False)[0]
         for program in self._programs:
             try:
                 value = program.value(*args)
@@ -1481,8 +1582,10 @@ class Traced:
         return self._trace(args)[0]
 
     def value_and_grad(self, *args: Any) -> tuple[Any, tuple[Any, ...]]:
-        """``(f(*args), (df/dargs[0], df/dargs[1], ...))`` at plain numbers."""
-        args = self._check(args)
+        """``(f(*args), (df/dargs[0], df/dargs[1], ...))`` at plain numbers, or
+        elementwise over arrays (see ``trace``)."""
+        if self._check(args) is None:
+            return self._over_arrays(args, grad=True)
         for program in self._programs:
             try:
                 result: tuple[Any, tuple[Any, ...]] = program.value_and_grad(*args)
@@ -1495,7 +1598,8 @@ class Traced:
             break
         return self._trace(args)
 
-    def _check(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    def _check(self, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        """The arguments if all are plain numbers; None if some are arrays."""
         name = getattr(self.f, "__name__", "f")
         if len(args) != len(self._params):
             raise TypeError(
@@ -1504,14 +1608,141 @@ class Traced:
             )
         for i, x in enumerate(args):
             if not _is_number(x) or isinstance(x, Value):
+                if hasattr(x, "__array__"):  # numpy's, or one numpy can take
+                    return None
                 raise TypeError(
                     f"traced {name}() takes numbers, got {type(x).__name__} "
                     f"for argument {i}: {x!r}"
                 )
         return args
 
-    def _trace(self, args: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
-        """Run f on Values at ``args``; keep the trace; return its value and grads."""
+    # -- over arrays -----------------------------------------------------------------
+
+    def _over_arrays(
+        self, args: tuple[Any, ...], grad: bool
+    ) -> tuple[Any, tuple[Any, ...]]:
+        """f's value (and gradient, if ``grad``) at every point of ``args``.
+
+        The arguments broadcast together and are flattened to points. Each array
+        trace runs on all points not yet done; where its guards hold, its numbers are
+        kept. Points no trace takes are traced anew at one of them. A point where
+        any result is nan or infinite is computed again by the scalar replay (which
+        raises where f would: then nan).
+        """
+        import numpy as np
+
+        name = getattr(self.f, "__name__", "f")
+        arrays = []
+        for i, x in enumerate(args):
+            a = np.asarray(x)
+            if a.dtype.kind not in "biuf":
+                raise TypeError(
+                    f"traced {name}() takes numbers or arrays of real numbers, "
+                    f"got an array of {a.dtype} for argument {i}"
+                )
+            arrays.append(a.astype(np.float64, copy=False))
+        try:
+            shape = np.broadcast_shapes(*(a.shape for a in arrays))
+        except ValueError:
+            shapes = ", ".join(str(a.shape) for a in arrays)
+            raise ValueError(
+                f"traced {name}(): arguments of shapes {shapes} do not broadcast "
+                "together"
+            ) from None
+        points = [np.broadcast_to(a, shape).ravel() for a in arrays]
+        n = len(points[0])
+        value = np.empty(n)
+        grads = [np.empty(n) for _ in points] if grad else []
+        outputs = [value, *grads]
+        todo = np.arange(n)
+        new = 0
+        del self._array_programs[: -self.max_array_traces]  # the latest are kept
+        with np.errstate(all="ignore"):  # _where computes both branches everywhere
+            k = 0
+            while len(todo):
+                if k == len(self._array_programs):
+                    if new == self.max_array_traces:
+                        raise ValueError(
+                            f"traced {name}() takes more than "
+                            f"{self.max_array_traces} paths through its decisions "
+                            "over these points (raise max_array_traces)"
+                        )
+                    new += 1
+                    todo = self._array_trace(points, todo, outputs)
+                    continue
+                program = self._array_programs[k]
+                k += 1
+                subset = points if len(todo) == n else [a[todo] for a in points]
+                try:
+                    if grad:
+                        v, g, ok = program.value_and_grad(*subset)
+                    else:
+                        (v, ok), g = program.value(*subset), ()
+                except (ArithmeticError, ValueError, TypeError):
+                    if k == len(self._array_programs) and new:
+                        # Even a trace made for them fails: the scalar replay.
+                        self._scalar_points(points, todo, outputs)
+                        break
+                    continue  # a later trace has them
+                if ok is True and len(todo) == n:
+                    for out, result in zip(outputs, (v, *g), strict=True):
+                        out[:] = result
+                    todo = todo[:0]
+                    break
+                ok = np.broadcast_to(ok, todo.shape)
+                done = todo[ok]
+                for out, result in zip(outputs, (v, *g), strict=True):
+                    out[done] = np.broadcast_to(result, todo.shape)[ok]
+                todo = todo[~ok]
+        bad = ~np.isfinite(value)
+        for g in grads:
+            bad |= ~np.isfinite(g)
+        self._scalar_points(points, np.flatnonzero(bad), outputs)
+        return value.reshape(shape), tuple(g.reshape(shape) for g in grads)
+
+    def _array_trace(self, points: list[Any], todo: Any, outputs: list[Any]) -> Any:
+        """Trace f for arrays at a point of ``todo``; return the points left to do.
+
+        A point where f raises on Values cannot be traced: it gets nan (as the
+        scalar replay raises there) and another point is tried. If a few points
+        spread over ``todo`` all raise, the scalar replay does all of ``todo``.
+        """
+        import numpy as np
+
+        failed = []
+        for t in dict.fromkeys(np.linspace(0, len(todo) - 1, 5).astype(int).tolist()):
+            i = int(todo[t])
+            try:
+                recorded = self._run(tuple(float(a[i]) for a in points))
+            except (ArithmeticError, ValueError):
+                failed.append(t)
+                for out in outputs:
+                    out[i] = math.nan
+                continue
+            program = self._program(*recorded, numpy=np)
+            self._array_programs.append(program)
+            return np.delete(todo, failed)
+        self._scalar_points(points, todo, outputs)
+        return todo[:0]
+
+    def _scalar_points(self, points: list[Any], todo: Any, outputs: list[Any]) -> None:
+        """Compute the points ``todo`` one at a time (nan where f raises)."""
+        for i in todo.tolist():
+            args = [float(a[i]) for a in points]
+            try:
+                if len(outputs) > 1:
+                    v, g = self.value_and_grad(*args)
+                else:
+                    v, g = self(*args), ()
+            except (ArithmeticError, ValueError):
+                v, g = math.nan, (math.nan,) * (len(outputs) - 1)
+            for out, result in zip(outputs, (v, *g), strict=True):
+                out[i] = result
+
+    def _run(
+        self, args: tuple[Any, ...]
+    ) -> tuple[list[Value], Any, list[tuple[str, Value, Any, Any]]]:
+        """Run f on Values at ``args``: the Values, f's result, f's decisions."""
         xs = [Value(a, label=p) for a, p in zip(args, self._params, strict=True)]
         decisions: list[tuple[str, Value, Any, Any]] = []
 
@@ -1530,15 +1761,29 @@ class Traced:
                 f"trace: {name}() must return a Value or a number, "
                 f"got {type(out).__name__}: {out!r}"
             )
+        return xs, out, decisions
+
+    def _program(
+        self,
+        xs: list[Value],
+        out: Any,
+        decisions: list[tuple[str, Value, Any, Any]],
+        numpy: Any = None,
+    ) -> _Program:
         # Building the program allocates hundreds of thousands of small containers,
         # none in a cycle: the cyclic collector would only walk them again and again.
         enabled = gc.isenabled()
         gc.disable()
         try:
-            program = _Program(self._params, xs, out, decisions)
+            return _Program(self._params, xs, out, decisions, numpy)
         finally:
             if enabled:
                 gc.enable()
+
+    def _trace(self, args: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
+        """Run f on Values at ``args``; keep the trace; return its value and grads."""
+        xs, out, decisions = self._run(args)
+        program = self._program(xs, out, decisions)
         self.ntraces += 1
         self._programs.insert(0, program)
         del self._programs[self.max_traces :]
@@ -1574,5 +1819,20 @@ def trace(f: Callable[..., Any], *example_args: Any) -> Traced:
     (6.0, (-3.0,))
     >>> g(3.0), g.ntraces
     (9.0, 2)
+
+    **Over arrays.** Called with numpy arrays (or arrays and numbers), it computes
+    f's value, or ``value_and_grad``'s value and gradients, at every point of the
+    arguments' broadcast shape in one run of array code written from the same
+    trace: conditionals in rules become ``np.where``, forwards the rule table's
+    ``numpy`` forms (``np.vectorize`` of the scalar function where there is none).
+    Guards are checked per point; the points that fail them are traced again at one
+    of them and computed by that trace. Where the scalar replay would raise (``log``
+    of a negative number, division by zero) the value and gradients are nan: every
+    point with a nan or infinite result is recomputed by the scalar replay.
+
+    >>> import numpy as np
+    >>> value, (slope,) = g.value_and_grad(np.array([-1.0, 0.5, 2.0]))
+    >>> value.tolist(), slope.tolist()
+    ([3.0, 0.25, 4.0], [-3.0, 1.0, 4.0])
     """
     return Traced(f, example_args)

@@ -30,6 +30,7 @@ from __future__ import annotations
 import html
 import itertools
 import shutil
+import subprocess
 from collections.abc import Iterable, Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -39,6 +40,7 @@ from ._engine import Value
 
 __all__ = [
     "GRAPHVIZ_MAX_VALUES",
+    "GRAPHVIZ_TIMEOUT",
     "BackwardSteps",
     "Drawing",
     "Explanation",
@@ -277,7 +279,9 @@ def draw(
         # Cap Graphviz's crossing-minimization and network-simplex iterations:
         # seconds instead of minutes on big tangled graphs, the same on small ones.
         tuned = _dot(order, root, " mclimit=0.2; nslimit=2; nslimit1=2;")
-        svg = _graphviz_svg(tuned, required=engine == "graphviz")
+        required = engine == "graphviz"
+        timeout = None if required else GRAPHVIZ_TIMEOUT
+        svg = _graphviz_svg(tuned, required=required, timeout=timeout)
         if svg is not None:
             return Drawing(svg, dot, "graphviz", len(order))
     return Drawing(_layout_svg(order, root), dot, "builtin", len(order))
@@ -286,10 +290,17 @@ def draw(
 GRAPHVIZ_MAX_VALUES = 200
 """The largest graph (in Values) that ``draw(engine="auto")`` gives to Graphviz."""
 
+GRAPHVIZ_TIMEOUT = 5.0
+"""Seconds ``draw(engine="auto")`` waits for Graphviz before using the built-in layout.
 
-def _graphviz_svg(dot: str, required: bool) -> str | None:
-    """Graphviz's SVG of ``dot``, or None when it is missing or fails (unless
-    ``required``, when that is an error)."""
+Graphviz's time is hard to predict from a graph's size (a 180-Value chain of
+``sin(r*x + x)`` can take many seconds), so "auto" bounds it by the clock.
+"""
+
+
+def _graphviz_svg(dot: str, required: bool, timeout: float | None) -> str | None:
+    """Graphviz's SVG of ``dot``, or None when it is missing, fails or takes longer
+    than ``timeout`` seconds (unless ``required``, when that is an error)."""
     try:
         import graphviz  # type: ignore[import-untyped]
     except ImportError:
@@ -299,15 +310,25 @@ def _graphviz_svg(dot: str, required: bool) -> str | None:
                 "pip install 'autograd_scalar[viz]'"
             ) from None
         return None
-    if shutil.which("dot") is None:
+    del graphviz  # only its presence is asked for; dot runs with a time limit below
+    program = shutil.which("dot")
+    if program is None:
         if required:
             raise RuntimeError(
                 "draw(engine='graphviz') needs Graphviz's dot program on PATH"
             )
         return None
     try:
-        svg = graphviz.Source(dot).pipe(format="svg", encoding="utf-8")
-    except Exception:  # a broken Graphviz install must not break a notebook
+        done = subprocess.run(
+            [program, "-Tsvg"],
+            input=dot.encode(),
+            capture_output=True,
+            timeout=timeout,
+            check=True,
+        )
+        svg = done.stdout.decode()
+    except (OSError, subprocess.SubprocessError):
+        # a slow or broken Graphviz must not stall or break a notebook
         if required:
             raise
         return None

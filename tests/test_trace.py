@@ -424,3 +424,26 @@ class TestErrors:
         """f must return a Value or a number."""
         with pytest.raises(TypeError, match="must return a Value or a number"):
             trace(lambda x: [x], 1.0)
+
+
+class TestTracedGradientsAtKinks:
+    """A traced gradient takes the right side of every kink of the rules it uses."""
+
+    @pytest.mark.parametrize(
+        ("f", "where", "points"),
+        [
+            (lambda x: ag.relu(x) * x, 0.5, [-1.0, -0.25, 0.75, 2.0]),
+            (lambda x: abs(x) * x, 0.5, [-1.0, 0.3]),
+            (lambda x: ag.maximum(x, 0.25) * x, 1.0, [-1.0, 0.0, 2.0]),
+            (lambda x: ag.minimum(x * x, 1.0) * x, 0.5, [-3.0, 0.2, 4.0]),
+        ],
+    )
+    def test_trace_of_grad_matches_grad_of_grad(
+        self, f: Any, where: float, points: list[float]
+    ) -> None:
+        """trace(grad(f)) agrees with grad(grad(f)) on both sides of each kink."""
+        g = ag.trace(ag.grad(f), where)
+        for p in points:
+            value, (slope,) = g.value_and_grad(p)
+            assert value == pytest.approx(ag.grad(f)(p))
+            assert slope == pytest.approx(ag.grad(ag.grad(f))(p))

@@ -272,6 +272,15 @@ class TestDraw:
         assert viz.draw(g["o"]).engine == "builtin"  # 7 Values
         assert viz.draw(g["o"], engine="graphviz").engine == "graphviz"
 
+    def test_slow_graphviz_falls_back(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """'auto' gives Graphviz GRAPHVIZ_TIMEOUT seconds, then lays out itself."""
+        pytest.importorskip("graphviz")
+        if shutil.which("dot") is None:
+            pytest.skip("Graphviz's dot program is not installed")
+        monkeypatch.setattr(viz, "GRAPHVIZ_TIMEOUT", 1e-9)
+        assert viz.draw(diamond()["o"]).engine == "builtin"
+        assert viz.draw(diamond()["o"], engine="graphviz").engine == "graphviz"
+
     @pytest.mark.parametrize("engine", ["builtin", "graphviz"])
     def test_renders_in_a_browser(self, tmp_path: Path, engine: str) -> None:
         """Headless Chromium shows every label with a nonzero width, and loads the
