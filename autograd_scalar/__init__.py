@@ -11,6 +11,8 @@ gradient of the output with respect to every node.
 0.855341
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._engine import (
     Primitive,
     Value,
@@ -45,7 +47,9 @@ from ._rules import (
 from .forward import jvp
 from .functional import grad, hessian, hvp, jacobian, value_and_grad, vjp
 from .tape import trace
-from .viz import explain, to_sympy
+
+if TYPE_CHECKING:
+    from .viz import explain, to_sympy
 
 __all__ = [
     "Primitive",
@@ -87,3 +91,13 @@ __all__ = [
     "vjp",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # explain and to_sympy live in the leaf module viz, loaded on first use only:
+    # no core import pays for it (PEP 562).
+    if name in ("explain", "to_sympy"):
+        from . import viz
+
+        return getattr(viz, name)
+    raise AttributeError(f"module 'autograd_scalar' has no attribute {name!r}")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import numbers
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import ContextDecorator
 from contextvars import ContextVar, Token
@@ -49,6 +50,11 @@ _mode = _MODE.get
 
 class _Mode(ContextDecorator):
     _mode: int
+
+    def _recreate_cm(self) -> _Mode:
+        # As a decorator, each call gets its own instance: calls in several threads
+        # at once must not share (and pop each other's) tokens.
+        return type(self)()
 
     def __enter__(self) -> None:
         self._tokens: list[Token[int]] = getattr(self, "_tokens", [])
@@ -293,9 +299,16 @@ class Primitive:
     def forward(self, args: tuple[Any, ...] | list[Any], datas: list[Any]) -> Any:
         """Run ``fn`` on plain numbers; a domain error names this primitive and args."""
         try:
-            return self.fn(*datas)
+            out = self.fn(*datas)
         except (ArithmeticError, ValueError) as err:
             raise _forward_error(self, err, args) from None
+        if not _is_number(out):  # a user primitive's forward returned a non-number
+            shown = ", ".join(_describe(x) for x in args)
+            raise TypeError(
+                f"{self.name}({shown}) returned {type(out).__name__} {out!r}, "
+                "not a real number"
+            )
+        return out
 
 
 def _operand(y: Any) -> Any:
@@ -312,8 +325,12 @@ def _operand(y: Any) -> Any:
 def _forward_error(
     op: Primitive, err: Exception, args: tuple[Any, ...] | list[Any]
 ) -> Exception:
-    shown = ", ".join(_describe(x) for x in args)
-    return type(err)(f"{op.name}({shown}): {err}")
+    where = f"{op.name}({', '.join(_describe(x) for x in args)})"
+    try:
+        return type(err)(f"{where}: {err}")
+    except Exception:  # an exception class that cannot be made from one message
+        err.add_note(f"in {where}")
+        return err
 
 
 def _record(op: Primitive, data: Any, args: tuple[Any, ...] | list[Any]) -> Value:
@@ -714,14 +731,21 @@ def _interior_toposort(root: Value) -> list[Value]:
 _EXIT: Final = object()  # on the search stack: "the node below me is complete"
 
 
+# One backward pass at a time: a pass marks the nodes it visits (their grad) and
+# transforms save and restore leaf grads, so two passes over shared nodes in two
+# threads would corrupt each other. Re-entrant: a rule may itself differentiate.
+_PASS_LOCK = threading.RLock()
+
+
 def _backward(root: Value, seed: Any, create_graph: bool) -> None:
     """Reverse mode: run each node's local chain rule once, consumers first."""
-    if root._op is None:
-        root.grad = root.grad + seed
-        return
-    order = _interior_toposort(root)
-    root.grad = seed
-    _run_pullbacks(order, create_graph)
+    with _PASS_LOCK:
+        if root._op is None:
+            root.grad = root.grad + seed
+            return
+        order = _interior_toposort(root)
+        root.grad = seed
+        _run_pullbacks(order, create_graph)
 
 
 def _run_pullbacks(order: list[Value], create_graph: bool) -> None:
@@ -755,40 +779,41 @@ def _gradients(
     the function closed over). Returns the gradients (``seed * 0`` for an input not
     reached) and whether they were built as Values.
     """
-    ops = [w._op for w in wrt]
-    for w in wrt:
-        w._op = None
-    try:
-        order = [] if root._op is None else _interior_toposort(root)
-        leaves = {root} if root._op is None else set()
-        add = leaves.add
-        for node in order:  # the leaves among the operands
-            a = node._a
-            b = node._b
-            if isinstance(a, Value) and a._op is None:
-                add(a)
-            if type(b) is tuple:
-                for x in b:
-                    if isinstance(x, Value) and x._op is None:
-                        add(x)
-            elif isinstance(b, Value) and b._op is None:
-                add(b)
-        saved = [(leaf, leaf.grad) for leaf in leaves]
-        if not isinstance(create_graph, bool):
-            create_graph = create_graph(leaves)
+    with _PASS_LOCK:
+        ops = [w._op for w in wrt]
+        for w in wrt:
+            w._op = None
         try:
-            for leaf in leaves:
-                leaf.grad = 0
-            root.grad = seed
-            _run_pullbacks(order, create_graph)
-            zero = _data(seed) * 0
-            grads = [w.grad if w in leaves else zero for w in wrt]
+            order = [] if root._op is None else _interior_toposort(root)
+            leaves = {root} if root._op is None else set()
+            add = leaves.add
+            for node in order:  # the leaves among the operands
+                a = node._a
+                b = node._b
+                if isinstance(a, Value) and a._op is None:
+                    add(a)
+                if type(b) is tuple:
+                    for x in b:
+                        if isinstance(x, Value) and x._op is None:
+                            add(x)
+                elif isinstance(b, Value) and b._op is None:
+                    add(b)
+            saved = [(leaf, leaf.grad) for leaf in leaves]
+            if not isinstance(create_graph, bool):
+                create_graph = create_graph(leaves)
+            try:
+                for leaf in leaves:
+                    leaf.grad = 0
+                root.grad = seed
+                _run_pullbacks(order, create_graph)
+                zero = _data(seed) * 0
+                grads = [w.grad if w in leaves else zero for w in wrt]
+            finally:
+                for leaf, grad in saved:
+                    leaf.grad = grad
         finally:
-            for leaf, grad in saved:
-                leaf.grad = grad
-    finally:
-        for w, op in zip(reversed(wrt), reversed(ops), strict=True):
-            w._op = op
+            for w, op in zip(reversed(wrt), reversed(ops), strict=True):
+                w._op = op
     return grads, create_graph
 
 

@@ -240,7 +240,13 @@ def _value_and_grad(
     who = f"{transform}({_name(f)})"
     _check_argnums(argnums, who)
 
-    def value_and_grad_f(*args: Any) -> tuple[Any, Any]:
+    def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        if kwargs:
+            raise TypeError(
+                f"{who}: takes positional arguments only, got keyword "
+                f"{', '.join(map(repr, kwargs))} (close over it, or pass it by "
+                "position and leave it out of argnums)"
+            )
         positions = _positions(argnums, len(args), who)
         core = _Vjp(f, args, positions, who)
         try:
@@ -270,8 +276,8 @@ def grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     """
     value_and_grad_f = _value_and_grad(f, argnums, "grad")
 
-    def grad_f(*args: Any) -> Any:
-        return value_and_grad_f(*args)[1]
+    def grad_f(*args: Any, **kwargs: Any) -> Any:
+        return value_and_grad_f(*args, **kwargs)[1]
 
     return grad_f
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import math
+import subprocess
 import sys
 import threading
 import tracemalloc
@@ -426,6 +427,29 @@ class TestErrors:
         with pytest.raises(exc, match=pattern):
             expr()
 
+    def test_unusual_exception_class_keeps_its_type(self) -> None:
+        """A domain error whose class takes two arguments is re-raised, with a note."""
+
+        class TwoArgError(ArithmeticError):
+            def __init__(self, a: str, b: str) -> None:
+                super().__init__(a, b)
+
+        def forward(x: float) -> float:
+            raise TwoArgError("bad", "input")
+
+        odd = ag.Primitive("odd", forward, (lambda ans, x: 1,))
+        with pytest.raises(TwoArgError) as info:
+            odd(Value(1.0))
+        assert any("odd(1.0)" in note for note in info.value.__notes__)
+
+    def test_primitive_returning_non_number(self) -> None:
+        """A forward that returns a non-number is a TypeError naming the primitive."""
+        broken = ag.Primitive("broken", lambda x: None, (lambda ans, x: 1,))
+        with pytest.raises(TypeError, match=r"broken\(2\.0\) returned NoneType"):
+            broken(Value(2.0))
+        with pytest.raises(TypeError, match="complex"):
+            ag.Primitive("cplx", lambda x: 1j, (lambda ans, x: 1,))(2.0)
+
     def test_no_partial_node_left_behind(self) -> None:
         """A failed operation records nothing: its inputs are untouched."""
         x = Value(0.0)
@@ -466,6 +490,55 @@ class TestModes:
             t.start()
             t.join()
         assert seen == [False]
+
+    def test_no_grad_decorator_in_threads(self) -> None:
+        """A no_grad-decorated function runs in several threads at once."""
+
+        inside = threading.Barrier(4, timeout=10)
+
+        @ag.no_grad()
+        def f(x: Value) -> Value:
+            inside.wait()  # all four threads are inside the decorated call at once
+            return x * 1.0
+
+        results: list[bool] = []
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                results.append(f(Value(1.0)).is_leaf)
+            except BaseException as err:  # report, do not hide, a failure
+                errors.append(err)
+
+        threads = [threading.Thread(target=run) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert results == [True] * 4
+        assert ag.is_grad_enabled()
+
+    def test_concurrent_backward_on_shared_graph(self) -> None:
+        """Backward passes in several threads over shared nodes lose no gradient."""
+        w = Value(0.5)
+        shared = w
+        for _ in range(3_000):  # long enough for the threads to interleave
+            shared = ag.tanh(shared) * 1.0
+        (shared * 2.0).backward()
+        one_pass = w.grad
+        w.grad = 0
+
+        def run() -> None:
+            for _ in range(10):
+                (shared * 2.0).backward()
+
+        threads = [threading.Thread(target=run) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert w.grad == pytest.approx(30 * one_pass, rel=1e-12)
 
     def test_detach_and_stop_gradient(self) -> None:
         """detach() and stop_gradient cut the graph but keep the value."""
@@ -541,6 +614,17 @@ class TestModes:
         y = ag.sqrt(Value(0.0))
         y.backward()
         assert y.data == 0.0
+
+
+def test_leaf_modules_load_on_demand() -> None:
+    """import autograd_scalar loads no leaf module; explain loads viz on first use."""
+    code = (
+        "import sys, autograd_scalar as ag\n"
+        "assert 'autograd_scalar.viz' not in sys.modules\n"
+        "assert 'autograd_scalar.cli' not in sys.modules\n"
+        "assert callable(ag.explain) and 'autograd_scalar.viz' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_recursion_limit_untouched() -> None:

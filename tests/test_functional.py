@@ -356,6 +356,11 @@ class TestErrors:
         with pytest.raises(ValueError, match=r"jacobian\(<lambda>\).*argnums -2"):
             jacobian(lambda x: x, -2)(1.0)
 
+    def test_keyword_arguments(self) -> None:
+        """Keyword arguments are a TypeError naming the transform, f and the key."""
+        with pytest.raises(TypeError, match=r"grad\(rosenbrock\).*'y'"):
+            grad(rosenbrock)(1.0, y=2.0)
+
     def test_argnums_repeated(self) -> None:
         """argnums naming one argument twice (also as -1 and 1) is a ValueError."""
         with pytest.raises(
