@@ -50,8 +50,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn, TextIO, cast
 
+import autograd_scalar
+
 from ._engine import Value
-from ._rules import registered
+from ._rules import _BUILTIN, registered
 
 __all__ = [
     "CONSTANTS",
@@ -86,10 +88,15 @@ few seconds.
 """
 
 FUNCTIONS: tuple[str, ...] = (
-    "exp", "log", "sqrt", "sin", "cos", "tan", "atan", "tanh", "sigmoid", "relu",
-    "softplus", "log1p", "expm1", "erf", "abs", "atan2", "hypot", "maximum", "minimum",
-)  # fmt: skip
-"""The functions an expression may call: the library's built-in functions."""
+    *(
+        name
+        for name in registered()
+        if name in _BUILTIN and name in autograd_scalar.__all__  # exported functions
+    ),
+    "abs",  # the table's abs, called as Python's abs()
+)
+"""The functions an expression may call: the library's built-in functions, read from
+the rule table (a built-in exported at the top level is callable here at once)."""
 
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
 """Names an expression may use without giving them a value."""
@@ -601,8 +608,8 @@ grammar:
   numbers (1, 2.5, 1e-3, 0x1f, 1_000), the variables, the constants pi and e,
   + - * / ** with Python's precedence (-x**2 is -(x**2), 2**3**2 is 2**9),
   unary - and +, parentheses, and calls of the functions
-    exp log sqrt sin cos tan atan tanh sigmoid relu softplus log1p expm1 erf abs
-    atan2(y, x) hypot(x, y) maximum(x, y) minimum(x, y)
+    {" ".join(f for f in FUNCTIONS if registered()[f].arity == 1)}
+    {" ".join(f + "(x, y)" for f in FUNCTIONS if registered()[f].arity == 2)}
   Anything else (attributes, subscripts, strings, keyword arguments, comparisons,
   other operators, unknown names) is rejected with a caret under the offending
   column. The expression is never passed to eval or exec.
