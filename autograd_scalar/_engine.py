@@ -158,7 +158,18 @@ class Primitive:
             replay over arrays reads it (``tape``), so no numpy is imported here.
     """
 
-    __slots__ = ("_d0", "_d1", "arity", "domain", "fn", "name", "numpy", "partials")
+    # __weakref__: tape's caches of per-primitive code are weak-keyed.
+    __slots__ = (
+        "__weakref__",
+        "_d0",
+        "_d1",
+        "arity",
+        "domain",
+        "fn",
+        "name",
+        "numpy",
+        "partials",
+    )
 
     def __init__(
         self,
