@@ -164,7 +164,9 @@ class Primitive:
             replay over arrays reads it (``tape``), so no numpy is imported here.
     """
 
+    # __weakref__: tape's caches of per-primitive code are weak-keyed.
     __slots__ = (
+        "__weakref__",
         "_c0",
         "_c1",
         "_d0",

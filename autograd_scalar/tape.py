@@ -39,7 +39,9 @@ import gc
 import inspect
 import keyword
 import math
+import operator
 import re
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
@@ -259,7 +261,13 @@ _CLASS_NAMES = {
     "pow": "Power",
     "neg": "Negate",
 }
-_NODE_CLASSES: dict[Primitive, type[PrimitiveNode]] = {}
+# Weak values: a class lives while it is used (by its nodes, this module's globals,
+# the user), and takes its primitive along when freed: a user primitive redefined
+# under its name (a notebook rerun) is not kept forever. A class made again for a
+# freed one cannot be told apart, as nothing holds the old one.
+_NODE_CLASSES: weakref.WeakValueDictionary[Primitive, type[PrimitiveNode]] = (
+    weakref.WeakValueDictionary()
+)
 
 
 def _class_name(primitive_name: str) -> str:
@@ -398,13 +406,14 @@ class _Names:
         """The name of the primitive's forward (on arrays, its ``numpy`` form)."""
         if self.numpy is None:
             return self.bind(primitive.fn, "_f")
-        return self.bind(_array_function(primitive, primitive.numpy, self.numpy), "_f")
+        return self.bind(_array_function(primitive, -1, self.numpy), "_f")
 
-    def partial(self, partial: Callable[..., Any]) -> str:
-        """The name of a partial the placeholders could not express."""
+    def partial(self, primitive: Primitive, k: int) -> str:
+        """The name of partial ``k`` of a primitive, where the placeholders could not
+        express it."""
         if self.numpy is None:
-            return self.bind(partial, "_p")
-        return self.bind(_array_function(partial, None, self.numpy), "_p")
+            return self.bind(primitive.partials[k], "_p")
+        return self.bind(_array_function(primitive, k, self.numpy), "_p")
 
     def conditional(self, condition: str, yes: str, no: str) -> tuple[str, int]:
         """``yes if condition else no`` (sources of precedence fit for that)."""
@@ -413,21 +422,28 @@ class _Names:
         return f"_where({condition}, {yes}, {no})", _ATOM
 
 
-# Array forms of scalar functions, kept alive so their ids stay bound to them.
-_ARRAY_FUNCTIONS: dict[Any, Callable[..., Any]] = {}
+# Array forms of each primitive's forward (key -1) and partials (key k), made once
+# and kept as long as the primitive (weak keys: a redefined user primitive is freed).
+_ARRAY_FUNCTIONS: weakref.WeakKeyDictionary[
+    Primitive, dict[int, Callable[..., Any]]
+] = weakref.WeakKeyDictionary()
 
 
-def _array_function(key: Any, source: str | None, np: Any) -> Callable[..., Any]:
-    """A function over numpy arrays: from a rule table's ``numpy`` source, or else
-    the scalar function ``key`` (a primitive's forward, or a partial) per element."""
-    fn = _ARRAY_FUNCTIONS.get(key)
+def _array_function(primitive: Primitive, k: int, np: Any) -> Callable[..., Any]:
+    """The forward (``k`` = -1) or partial ``k`` of a primitive over numpy arrays:
+    the rule table's ``numpy`` source of the forward, or else the scalar function
+    per element."""
+    forms = _ARRAY_FUNCTIONS.get(primitive)
+    if forms is None:
+        forms = _ARRAY_FUNCTIONS[primitive] = {}
+    fn = forms.get(k)
     if fn is None:
-        if source is not None:
-            fn = eval(source, {"np": np})  # the rule table's own source text
+        if k < 0 and primitive.numpy is not None:
+            fn = eval(primitive.numpy, {"np": np})  # the rule table's own source text
         else:
-            scalar = key.fn if isinstance(key, Primitive) else key
+            scalar = primitive.fn if k < 0 else primitive.partials[k]
             fn = np.vectorize(_nan_on_error(scalar), otypes=[float])
-        _ARRAY_FUNCTIONS[key] = fn
+        forms[k] = fn
     return fn
 
 
@@ -713,7 +729,7 @@ class _Template:
             try:
                 term = _scaled(_explore(partial, [_Slot(0), *args], names, []), names)
             except _Opaque:
-                p = names.partial(partial)
+                p = names.partial(primitive, k)
                 operands = ", ".join(["{0}", *(_slot_code(a, names) for a in args)])
                 term = f"{{g}} * {p}({operands})", _PRODUCT
             self.terms.append(term)
@@ -904,6 +920,10 @@ class _Program:
         self.farthest = farthest = [0] * n  # the most negative distance in a shape
         value, get, shapes = Value, index.get, self.shapes
         cache, live_mark = self.cache, _LIVE
+        # The leaves read that are not arguments, with the data written in (see
+        # stale); the guards' and the output's are added as their code is written.
+        self.leaves: dict[Value, Any] = {}
+        leaves = self.leaves
         for i in range(nargs, n):
             node = nodes[i]
             a, b = node._a, node._b
@@ -924,8 +944,11 @@ class _Program:
                         if j - i < far:
                             far = j - i
                     continue
-                if j is None:  # a number, or a leaf made inside f
-                    data = x.data if type(x) is value else x
+                if j is None:  # a number, or a leaf f made or closes over
+                    if type(x) is value:
+                        data = leaves[x] = x.data
+                    else:
+                        data = x
                     ops.append((data,))
                 else:  # a node that depends on no argument
                     data = nodes[j].data
@@ -979,7 +1002,13 @@ class _Program:
         self._prepare_blocks()
 
         forward = self._forward()
-        result = self.code[out_index] if out_index >= 0 else names.literal(out)
+        if out_index >= 0:
+            result = self.code[out_index]
+        else:  # a number, or a leaf f made or closes over
+            if type(out) is value:
+                leaves[out] = out.data
+            result = names.literal(_engine._data(out))
+        self.stale = _stale_check(leaves)
         backward, grads = self._backward()
         signature = ", ".join(params)
         grads_tuple = ", ".join(grads) + ("," if nargs == 1 else "")
@@ -1004,7 +1033,7 @@ class _Program:
             self.source, "value_and_grad"
         )
         self._value: Callable[..., Any] | None = None
-        del self.nodes, self.index  # the trace's graph can go
+        del self.nodes, self.index, self.leaves  # the trace's graph can go
 
     # -- templates -----------------------------------------------------------------
 
@@ -1283,6 +1312,8 @@ class _Program:
                 i = self.index.get(z, -1)
                 if i >= 0 and self.live[i]:
                     return self.code[i], True
+                if i < 0:
+                    self.leaves[z] = z.data
                 return self.names.literal(z.data), False
             return self.names.literal(z), False
 
@@ -1530,12 +1561,40 @@ def _unkeyed(pattern: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(c if c is _LIVE or c is _VARYING else c[1] for c in pattern)
 
 
+def _stale_check(leaves: dict[Value, Any]) -> Callable[[], bool] | None:
+    """A check that some of ``leaves`` no longer hold the data written into a trace
+    (None if there are none to check).
+
+    Identity, not equality: it costs one pointer comparison per leaf, and a number
+    equal but not identical (``-0.0`` for ``0.0``, ``1`` for ``1.0``) may replay
+    otherwise. Values made inside f are checked too: f may keep one (a cache).
+    """
+    if not leaves:
+        return None
+    values, datas = tuple(leaves), tuple(leaves.values())
+
+    def stale() -> bool:
+        return not all(map(operator.is_, map(_DATA, values), datas))
+
+    return stale
+
+
+_DATA = operator.attrgetter("data")
+
+
+def _drop_stale(programs: list[_Program]) -> None:
+    """Remove the programs that read a Value whose data has changed since."""
+    programs[:] = [p for p in programs if p.stale is None or not p.stale()]
+
+
 class Traced:
     """A function traced by ``trace``: call it with numbers, or ask for gradients.
 
     Holds up to ``max_traces`` traces of f, one per path f took through its
     data-dependent decisions; a call whose guards fail on every trace traces f again
-    at its arguments. If replay raises (say ``log`` of a negative number) or gives a
+    at its arguments. A trace that read a Value other than the arguments (one f
+    closes over, or makes) is dropped once that Value's ``data`` is no longer the
+    object it read. If replay raises (say ``log`` of a negative number) or gives a
     complex number, f runs on Values instead, so errors are f's own.
 
     Called with numpy arrays (see ``trace``), it keeps traces of its own for arrays,
@@ -1570,6 +1629,9 @@ class Traced:
         if self._check(args) is None:
             return self._over_arrays(args, grad=False)[0]
         for program in self._programs:
+            if program.stale is not None and program.stale():
+                _drop_stale(self._programs)
+                return self(*args)
             try:
                 value = program.value(*args)
             except _GuardFailed:
@@ -1587,6 +1649,9 @@ class Traced:
         if self._check(args) is None:
             return self._over_arrays(args, grad=True)
         for program in self._programs:
+            if program.stale is not None and program.stale():
+                _drop_stale(self._programs)
+                return self.value_and_grad(*args)
             try:
                 result: tuple[Any, tuple[Any, ...]] = program.value_and_grad(*args)
             except _GuardFailed:
@@ -1657,6 +1722,7 @@ class Traced:
         todo = np.arange(n)
         new = 0
         del self._array_programs[: -self.max_array_traces]  # the latest are kept
+        _drop_stale(self._array_programs)
         with np.errstate(all="ignore"):  # _where computes both branches everywhere
             k = 0
             while len(todo):
@@ -1809,8 +1875,21 @@ def trace(f: Callable[..., Any], *example_args: Any) -> Traced:
     f's value, or ``.value_and_grad(*args)`` for the value and the gradient with
     respect to every argument. Comparisons of Values and ``bool``/``float``/``int``
     of a Value made while tracing become guards: where f would decide otherwise, it
-    is traced again. Constants made inside f (``Value(3.0)``) are written into the
-    trace.
+    is traced again.
+
+    Numbers that are not arguments are written into the trace. A Value f closes
+    over or makes (``Value(3.0)``) gets no gradient, but its ``data`` is checked on
+    every call: once it has changed (an optimizer's step on parameters f closes
+    over), f is traced again, so the result is the engine's. A plain number f closes
+    over cannot be checked: it is baked in at trace time (as in JAX's ``jit``).
+    Differentiate with respect to parameters by passing them as arguments: that
+    also keeps one trace for every step.
+
+    >>> w = Value(2.0)
+    >>> scale = trace(lambda x: w * x, 1.0)
+    >>> w.data = 5.0
+    >>> scale.value_and_grad(1.0), scale.ntraces
+    ((5.0, (5.0,)), 2)
 
     >>> def h(x):
     ...     return x * x if x > 0 else -3 * x

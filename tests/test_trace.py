@@ -7,8 +7,10 @@ of sums taken in another order.
 
 from __future__ import annotations
 
+import gc
 import math
 import random
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +19,8 @@ from hypothesis import given
 from test_rules import points
 
 import autograd_scalar as ag
-from autograd_scalar import Value, trace
+from autograd_scalar import Value, nn, optim, trace
+from autograd_scalar.tape import node_class
 from autograd_scalar.testing.strategies import expressions
 
 
@@ -393,6 +396,131 @@ class TestTraceDetails:
         """Ints are numbers too."""
         g = trace(lambda x, y: x * y + x, 1.0, 2.0)
         assert g.value_and_grad(3, 4) == (15, (5, 3))
+
+
+class TestValuesNotArguments:
+    """Values f closes over or makes are re-read: a changed ``.data`` re-traces."""
+
+    def test_closed_over_value_changed(self) -> None:
+        """x * w after w.data = 5.0 gives the engine's 5.0, not the traced 2.0."""
+        w = Value(2.0)
+        g = trace(lambda x: x * w + w, 1.0)
+        assert g.value_and_grad(3.0) == (8.0, (2.0,))  # 3*2 + 2; d/dx = w
+        w.data = 5.0
+        assert g(3.0) == 20.0  # 3*5 + 5
+        assert g.value_and_grad(3.0) == (20.0, (5.0,))
+        assert g.ntraces == 2  # traced once more, then replayed
+        assert len(g._programs) == 1  # the stale trace is dropped
+
+    def test_closed_over_value_in_a_guard(self) -> None:
+        """A decision on a closed-over Value alone is taken again once it changes."""
+        w = Value(1.0)
+        g = trace(lambda x: x * x if w > 0 else -x, 2.0)
+        assert g.value_and_grad(2.0) == (4.0, (4.0,))
+        w.data = -1.0
+        assert g.value_and_grad(2.0) == (-2.0, (-1.0,))
+
+    def test_closed_over_value_returned(self) -> None:
+        """f returning a closed-over Value gives its current number."""
+        w = Value(2.0)
+        g = trace(lambda x: w, 1.0)
+        w.data = 7.0
+        assert g.value_and_grad(1.0) == (7.0, (0,))
+
+    def test_equal_but_new_number_retraces(self) -> None:
+        """-0.0 for 0.0 is a change (identity, not equality): the sign follows."""
+        w = Value(0.0)
+        g = trace(lambda x: x * w, 1.0)
+        w.data = -0.0
+        assert math.copysign(1.0, g(1.0)) == -1.0  # 1.0 * -0.0 is -0.0
+
+    def test_value_made_inside_f(self) -> None:
+        """A Value f makes anew each run is fresh at every call: one trace."""
+
+        def f(x: Any) -> Any:
+            return x * Value(3.0) + ag.exp(Value(0.0))
+
+        g = trace(f, 1.0)
+        for x in (1.0, 2.0, -4.0):
+            assert g.value_and_grad(x) == (3 * x + 1.0, (3.0,))
+        assert g.ntraces == 1
+
+    def test_value_kept_by_f_changed(self) -> None:
+        """A Value f makes once and keeps (a cache) is checked as if closed over."""
+        kept: list[Value] = []
+
+        def f(x: Any) -> Any:
+            if not kept:
+                kept.append(Value(2.0))
+            return x * kept[0]
+
+        g = trace(f, 1.0)
+        kept[0].data = 4.0
+        assert g.value_and_grad(3.0) == (12.0, (4.0,))
+
+    def test_plain_numbers_are_baked(self) -> None:
+        """A plain number f closes over is read once, at trace time (documented)."""
+        c = 2.0
+        g = trace(lambda x: x * c, 1.0)
+        c = 5.0
+        assert g(1.0) == 2.0 and c == 5.0
+
+    def test_mlp_parameters_stepped_by_an_optimizer(self) -> None:
+        """An MLP closed over, stepped by SGD: replay follows the engine each step."""
+        model = nn.MLP(2, [4, 1], activation="tanh", seed=3)
+        opt = optim.SGD(model.parameters(), lr=0.1)
+
+        def f(x0: Any, x1: Any) -> Any:
+            return model([x0, x1])
+
+        g = trace(f, 0.5, -0.5)
+        for step in range(4):
+            point = (0.3 * step - 0.2, 0.7 - 0.1 * step)
+            assert_close(g.value_and_grad(*point), engine(f, *point))
+            opt.zero_grad()
+            loss = model([0.5, -0.5]) ** 2  # type: ignore[operator]
+            loss.backward()
+            opt.step()
+        assert g.ntraces == 4
+
+    def test_array_path(self) -> None:
+        """Over arrays too, a changed closed-over Value re-traces."""
+        np = pytest.importorskip("numpy")
+        w = Value(2.0)
+        g = trace(lambda x: x * x * w if x > 0 else x * w, 1.0)
+        xs = np.array([-1.0, 2.0])
+        value, (slope,) = g.value_and_grad(xs)
+        assert value.tolist() == [-2.0, 8.0] and slope.tolist() == [2.0, 8.0]
+        w.data = 3.0
+        value, (slope,) = g.value_and_grad(xs)
+        # x*w for x <= 0 (slope w), x*x*w for x > 0 (slope 2*x*w)
+        assert value.tolist() == [-3.0, 12.0] and slope.tolist() == [3.0, 12.0]
+        assert g(xs).tolist() == [-3.0, 12.0]
+
+
+class TestCaches:
+    """Per-primitive caches do not keep a user primitive alive."""
+
+    def test_redefined_primitive_is_freed(self) -> None:
+        """A user primitive redefined under its name is freed once nothing uses it."""
+        np = pytest.importorskip("numpy")
+
+        def define() -> Any:  # math.sin and math.cos: array forms by np.vectorize
+            return ag.primitive(math.sin, math.cos, name="sin_for_cache_test")
+
+        old = [define()]
+        node_class(old[0])
+        g = trace(lambda x: old[0](x) * x, 1.0)
+        assert g(np.array([0.0, 1.0])).tolist() == [0.0, math.sin(1.0)]
+        assert g.value_and_grad(np.array([1.0]))[1][0].tolist() == [
+            math.cos(1.0) + math.sin(1.0)  # d/dx x sin x
+        ]
+        freed = weakref.ref(old[0])
+        define()
+        old.clear()
+        del g
+        gc.collect()
+        assert freed() is None
 
 
 class TestErrors:
