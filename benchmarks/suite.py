@@ -1,0 +1,547 @@
+"""This engine against micrograd and PyTorch, side by side in one process.
+
+    python -m benchmarks [--quick] [--repeats N] [--out PATH]
+
+Every engine runs every workload after a warm-up; the engines of a workload run
+interleaved (the order alternates each round) and the table shows medians. A garbage
+collection runs, untimed, before every timed call, so that no engine pays for
+another's garbage (micrograd's closures put each of its nodes in a reference cycle, so
+only the collector frees its graphs); inside a call the collector runs as the user has
+it. Memory is measured apart, with tracemalloc, on a fresh graph of each engine.
+
+Per-node figures divide by the node count of *this* engine's graph of the workload
+(operations plus leaf Values), the same number for every engine, so a ratio of
+per-node figures is the ratio of the totals for the same user code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib.metadata
+import importlib.util
+import os
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from . import _workloads as w
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+
+# -------------------------------------------------------------------------------------
+# Measuring
+# -------------------------------------------------------------------------------------
+
+Sample = tuple[float, float]  # seconds: forward, backward
+Runner = Callable[[], Sample]
+
+
+def forward_backward(workload: Any, backward: Callable[[Any], None]) -> Runner:
+    """A runner timing ``workload.forward()`` and then backward from its root."""
+
+    def run() -> Sample:
+        gc.collect()
+        start = time.perf_counter()
+        root = workload.forward()
+        built = time.perf_counter()
+        backward(root)
+        return built - start, time.perf_counter() - built
+
+    return run
+
+
+def replay_runner(replay: Any, args: list[float]) -> Runner:
+    """A runner timing ``replay(*args)``, then ``replay.value_and_grad(*args)``.
+
+    The second number is the whole replayed step; the table derives backward as the
+    difference of the medians.
+    """
+
+    def run() -> Sample:
+        gc.collect()
+        start = time.perf_counter()
+        replay(*args)
+        forward = time.perf_counter()
+        replay.value_and_grad(*args)
+        return forward - start, time.perf_counter() - forward
+
+    return run
+
+
+def interleaved(
+    runners: dict[str, Runner], repeats: int, warmup: int
+) -> dict[str, list[Sample]]:
+    """Samples of every runner, after a warm-up, the order alternating each round."""
+    for run in runners.values():
+        for _ in range(warmup):
+            run()
+    samples: dict[str, list[Sample]] = {name: [] for name in runners}
+    names = list(runners)
+    for r in range(repeats):
+        for name in names if r % 2 == 0 else reversed(names):
+            samples[name].append(runners[name]())
+    return samples
+
+
+def graph_bytes(
+    make: Callable[[], Any], backward: Callable[[Any], None]
+) -> tuple[int, int]:
+    """Bytes a fresh graph (leaves included) holds after forward and after backward."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        workload = make()
+        root = workload.forward()
+        gc.collect()
+        after_forward = tracemalloc.get_traced_memory()[0] - base
+        backward(root)
+        gc.collect()
+        after_backward = tracemalloc.get_traced_memory()[0] - base
+    finally:
+        tracemalloc.stop()
+    del root, workload
+    gc.collect()
+    return after_forward, after_backward
+
+
+# -------------------------------------------------------------------------------------
+# Results
+# -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One engine on one workload: medians in seconds, bytes, node counts."""
+
+    workload: str
+    engine: str
+    nodes: int  # the common denominator: nodes of this engine's Value graph
+    own_nodes: int | None  # nodes of the engine's own graph
+    forward: float
+    backward: float
+    total: float
+    memory: tuple[int, int] | None = None
+
+    def ns(self, seconds: float) -> float:
+        return seconds / self.nodes * 1e9
+
+    def bytes_per_node(self, which: int) -> float | None:
+        return None if self.memory is None else self.memory[which] / self.nodes
+
+
+def row_from(
+    workload: str,
+    engine: str,
+    nodes: int,
+    own_nodes: int | None,
+    samples: list[Sample],
+    *,
+    replay: bool = False,
+) -> Row:
+    """Medians of the samples; for a replay, the second number is the whole step."""
+    fwd = statistics.median(s[0] for s in samples)
+    if replay:
+        total = statistics.median(s[1] for s in samples)
+        bwd = total - fwd
+    else:
+        bwd = statistics.median(s[1] for s in samples)
+        total = statistics.median(s[0] + s[1] for s in samples)
+    return Row(workload, engine, nodes, own_nodes, fwd, bwd, total)
+
+
+@dataclass
+class Target:
+    """A goal stated as a ratio, and what one run measured."""
+
+    name: str
+    goal: str
+    measured: str
+    passed: bool | None  # None: could not be measured in this run
+
+
+@dataclass
+class Results:
+    rows: list[Row] = field(default_factory=list)
+    scaling: list[tuple[int, float]] = field(default_factory=list)  # nodes, ns/node
+    prepare: float | None = None  # seconds to trace and prepare the replay
+    targets: list[Target] = field(default_factory=list)
+
+    def find(self, workload: str, engine: str) -> Row | None:
+        for row in self.rows:
+            if row.workload == workload and row.engine == engine:
+                return row
+        return None
+
+
+# -------------------------------------------------------------------------------------
+# The suite
+# -------------------------------------------------------------------------------------
+
+OURS = "autograd_scalar"
+MICROGRAD = "micrograd"
+TORCH = "torch 0-dim"
+REPLAY = "autograd_scalar traced replay"
+BATCHED = "torch batched tensors"
+CHAIN, SUM, DEMO = "chain", "sum of products", "demo step"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    chain: int
+    terms: int
+    points: int
+    small: int  # the chain lengths compared for linearity
+    large: int
+    repeats: int
+    warmup: int
+
+
+FULL = Sizes(100_000, 20_000, 100, 10_000, 1_000_000, repeats=7, warmup=2)
+QUICK = Sizes(300, 100, 4, 100, 1_000, repeats=1, warmup=1)
+
+
+def available(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def engines() -> list[w.Engine]:
+    """This engine, then micrograd and PyTorch 0-dim where they are installed."""
+    found = [w.ours()]
+    if available("micrograd"):
+        found.append(w.micrograd())
+    if available("torch"):
+        import torch
+
+        # Both pure-Python engines use one core; at these sizes (at most 100 x 16)
+        # PyTorch splits no work across threads, so a second one only adds noise.
+        torch.set_num_threads(1)
+        found.append(w.torch_scalar())
+    return found
+
+
+def has_trace() -> bool:
+    import autograd_scalar
+
+    return hasattr(autograd_scalar, "trace")
+
+
+def measure(sizes: Sizes) -> Results:
+    """Run every workload on every engine; the targets are evaluated afterwards."""
+    results = Results()
+    found = engines()
+    makers: dict[str, Callable[[w.Engine], Any]] = {
+        CHAIN: lambda e: w.Chain(e, sizes.chain),
+        SUM: lambda e: w.SumOfProducts(e, sizes.terms),
+        DEMO: lambda e: w.DemoStep(e, sizes.points),
+    }
+    clock = time.perf_counter()
+    for name, make in makers.items():
+        progress(f"{name}: {', '.join(e.name for e in found)}", clock)
+        workloads = {e.name: make(e) for e in found}
+        nodes = found[0].count(workloads[OURS].forward())
+        runners = {
+            e.name: forward_backward(workloads[e.name], e.backward) for e in found
+        }
+        replay: Any = None
+        if name == DEMO:
+            replay = add_demo_peers(runners, sizes, results)
+        samples = interleaved(runners, sizes.repeats, sizes.warmup)
+        for e in found:
+            own = own_nodes(e, workloads[e.name])
+            row = row_from(name, e.name, nodes, own, samples[e.name])
+            if e.name != TORCH:  # tracemalloc does not see PyTorch's allocator
+                progress(f"{name}: memory of {e.name}", clock)
+                row.memory = graph_bytes(partial(make, e), e.backward)
+            results.rows.append(row)
+        if BATCHED in samples:
+            results.rows.append(row_from(name, BATCHED, nodes, None, samples[BATCHED]))
+        if replay is not None:
+            results.rows.append(
+                row_from(name, REPLAY, nodes, None, samples[REPLAY], replay=True)
+            )
+    progress("scaling of the chain", clock)
+    results.scaling = scaling(sizes)
+    progress("done", clock)
+    return results
+
+
+def progress(what: str, since: float) -> None:
+    print(f"[{time.perf_counter() - since:5.0f} s] {what}", file=sys.stderr, flush=True)
+
+
+def own_nodes(engine: w.Engine, workload: Any) -> int:
+    """How many nodes the engine's own graph of the workload holds.
+
+    The graph is then freed from its root down, one node at a time: PyTorch frees a
+    graph that has been walked recursively, and overflows the C stack on a chain of
+    some 50k nodes.
+    """
+    root = workload.forward()
+    engine.backward(root)
+    nodes = engine.graph(root)
+    del root
+    count = len(nodes)
+    nodes.reverse()
+    while nodes:
+        nodes.pop()
+    return count
+
+
+def add_demo_peers(runners: dict[str, Runner], sizes: Sizes, results: Results) -> Any:
+    """Add PyTorch batched and traced replay to the demo step's runners.
+
+    Also measures what tracing and preparing the replay costs (median of three).
+    Returns the replay, or None when ``autograd_scalar.trace`` is not available.
+    """
+    if available("torch"):
+        batched = w.BatchedDemoStep(sizes.points)
+        runners[BATCHED] = forward_backward(batched, lambda root: root.backward())
+    if not has_trace():
+        return None
+    traced = w.TracedDemoStep(sizes.points)
+    traced.prepare()  # warm up
+    costs = []
+    for _ in range(3):
+        gc.collect()
+        start = time.perf_counter()
+        replay = traced.prepare()
+        costs.append(time.perf_counter() - start)
+    results.prepare = statistics.median(costs)
+    runners[REPLAY] = replay_runner(replay, traced.params)
+    return replay
+
+
+def scaling(sizes: Sizes) -> list[tuple[int, float]]:
+    """ns per node, forward and backward, of this engine's chain at two lengths."""
+    engine = w.ours()
+    lengths = (sizes.small, sizes.large)
+    runners = {
+        str(n): forward_backward(w.Chain(engine, n), engine.backward) for n in lengths
+    }
+    samples = interleaved(runners, max(sizes.repeats - 2, 1), 1)
+    out = []
+    for n in lengths:
+        chain = w.Chain(engine, n)
+        nodes = engine.count(chain.forward())
+        total = statistics.median(f + b for f, b in samples[str(n)])
+        out.append((nodes, total / nodes * 1e9))
+    return out
+
+
+# -------------------------------------------------------------------------------------
+# Targets
+# -------------------------------------------------------------------------------------
+
+
+def targets(results: Results) -> list[Target]:
+    """The goals of the suite as ratios of this run's medians."""
+
+    def total(workload: str, engine: str) -> float | None:
+        row = results.find(workload, engine)
+        return None if row is None else row.total
+
+    def target(name: str, goal: str, value: float | None, passed: bool) -> Target:
+        if value is None:
+            return Target(name, goal, "— (not available)", None)
+        unit = "x" if goal.endswith(("faster", "slower")) else ""
+        return Target(name, goal, f"{value:.2f}{unit}", passed)
+
+    out: list[Target] = []
+    for workload in (CHAIN, DEMO):
+        for peer, goal in ((MICROGRAD, 5), (TORCH, 10)):
+            speedup = _ratio(total(workload, peer), total(workload, OURS))
+            out.append(
+                target(
+                    f"{workload}: fwd+bwd per node vs {peer}",
+                    f">= {goal}x faster",
+                    speedup,
+                    speedup is not None and speedup >= goal,
+                )
+            )
+    for workload in (CHAIN, SUM, DEMO):
+        ours, theirs = results.find(workload, OURS), results.find(workload, MICROGRAD)
+        name = f"{workload}: bytes per node vs micrograd (after fwd / after bwd)"
+        if ours is None or theirs is None or not (ours.memory and theirs.memory):
+            out.append(target(name, "<= 1/5", None, False))
+            continue
+        shares = [theirs.memory[i] / ours.memory[i] for i in (0, 1)]
+        shown = " / ".join(f"1/{r:.1f}" for r in shares)
+        out.append(Target(name, "<= 1/5", shown, min(shares) >= 5))
+    (small, at_small), (large, at_large) = results.scaling
+    growth = at_large / at_small
+    out.append(
+        target(
+            f"chain: ns per node at {large:,} nodes / at {small:,}",
+            "<= 2",
+            growth,
+            growth <= 2,
+        )
+    )
+    rebuilt, replay = total(DEMO, OURS), total(DEMO, REPLAY)
+    speedup = _ratio(rebuilt, replay)
+    slower = _ratio(replay, total(DEMO, BATCHED))
+    steps = _ratio(results.prepare, rebuilt)
+    out += [
+        target(
+            "demo step: replay vs rebuilding the Value graph",
+            ">= 15x faster",
+            speedup,
+            speedup is not None and speedup >= 15,
+        ),
+        target(
+            "demo step: replay vs torch batched tensors",
+            "<= 3x slower",
+            slower,
+            slower is not None and slower <= 3,
+        ),
+        target(
+            "demo step: trace + prepare, in rebuilt steps",
+            "<= 10",
+            steps,
+            steps is not None and steps <= 10,
+        ),
+    ]
+    return out
+
+
+def _ratio(x: float | None, y: float | None) -> float | None:
+    return None if x is None or y is None else x / y
+
+
+# -------------------------------------------------------------------------------------
+# Reporting
+# -------------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    """Python, CPU model and core count, and the peers' versions."""
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    parts = [
+        f"{platform.python_implementation()} {platform.python_version()}",
+        f"{cpu}, {os.cpu_count()} cores, {platform.system()}",
+    ]
+    for package in ("micrograd", "torch"):
+        if available(package):
+            version = importlib.metadata.version(package)
+            threads = ""
+            if package == "torch":
+                import torch
+
+                threads = f" ({torch.get_num_threads()} thread)"
+            parts.append(f"{package} {version}{threads}")
+    return "; ".join(parts)
+
+
+def _num(x: float | None, digits: int = 0) -> str:
+    return "—" if x is None else f"{x:,.{digits}f}"
+
+
+def render(results: Results, sizes: Sizes, command: str) -> str:
+    """The results as Markdown: machine, command, tables, targets."""
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Machine: {machine()}.  ",
+        f"Command: `{command}`; medians of {sizes.repeats} interleaved runs after "
+        f"{sizes.warmup} warm-up runs per engine.",
+        "",
+        "| workload | engine | graph nodes | fwd ns/node | bwd ns/node "
+        "| fwd+bwd ns/node | time vs autograd_scalar | bytes/node after fwd "
+        "| bytes/node after bwd |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for row in results.rows:
+        ours = results.find(row.workload, OURS)
+        assert ours is not None
+        label = {
+            CHAIN: f"chain `y = tanh(y*a + b)`, {row.nodes:,} nodes",
+            SUM: f"sum of {sizes.terms:,} products, {row.nodes:,} nodes",
+            DEMO: f"demo step, {row.nodes:,} nodes",
+        }[row.workload]
+        lines.append(
+            f"| {label} | {row.engine} | {_num(row.own_nodes)} "
+            f"| {_num(row.ns(row.forward))} | {_num(row.ns(row.backward))} "
+            f"| {_num(row.ns(row.total))} | {row.total / ours.total:.2f}x "
+            f"| {_num(row.bytes_per_node(0))} | {_num(row.bytes_per_node(1))} |"
+        )
+    lines += ["", "| target | goal | measured | result |", "|---|---|---|---|"]
+    for t in results.targets:
+        verdict = {True: "PASS", False: "**FAIL**", None: "not measured"}[t.passed]
+        lines.append(f"| {t.name} | {t.goal} | {t.measured} | {verdict} |")
+    (small, at_small), (large, at_large) = results.scaling
+    lines += [
+        "",
+        f"Scaling (autograd_scalar, chain, fwd+bwd): {at_small:,.0f} ns/node at "
+        f"{small:,} nodes, {at_large:,.0f} ns/node at {large:,} nodes.",
+    ]
+    if results.prepare is not None:
+        lines.append(
+            f"Tracing and preparing the demo-step replay (with its first call): "
+            f"{results.prepare * 1e3:,.1f} ms."
+        )
+    else:
+        lines.append(
+            "Traced replay: `autograd_scalar.trace` is not available in this build; "
+            "its rows and targets are left out."
+        )
+    lines += [
+        "",
+        "Per-node figures divide by the nodes of autograd_scalar's graph of the "
+        "workload (operations plus leaf Values), the same for every engine; "
+        "*graph nodes* is each engine's own count (micrograd makes a leaf for every "
+        "number constant; PyTorch counts one autograd node per operation plus one per "
+        "leaf). Replay and batched rows are per node of the Value graph they replace; "
+        "the replay's backward is its whole step minus its forward. Memory is "
+        "tracemalloc's count of Python allocations held by a fresh graph, leaves "
+        "included; PyTorch's allocator is invisible to it (—). Freeing a graph is not "
+        "timed.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny sizes: a smoke test, no measurement"
+    )
+    parser.add_argument("--repeats", type=int, help="timed runs per engine")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help=f"write the Markdown table here (default: {RESULTS.name} unless --quick)",
+    )
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    if args.repeats is not None:
+        if args.repeats < 1:
+            parser.error(f"--repeats must be at least 1, got {args.repeats}")
+        sizes = Sizes(**{**sizes.__dict__, "repeats": args.repeats})
+    results = measure(sizes)
+    results.targets = targets(results)
+    command = "python -m benchmarks" + (" --quick" if args.quick else "")
+    if args.repeats is not None:
+        command += f" --repeats {args.repeats}"
+    table = render(results, sizes, command)
+    print(table)
+    out = args.out if args.out is not None else (None if args.quick else RESULTS)
+    if out is not None:
+        out.write_text(table)
+    return 0
