@@ -27,7 +27,7 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -42,23 +42,26 @@ RESULTS = Path(__file__).with_name("RESULTS.md")
 
 Sample = tuple[float, float]  # seconds: forward, backward
 Runner = Callable[[], Sample]
+Clock = Callable[[], float]
 
 
-def forward_backward(workload: Any, backward: Callable[[Any], None]) -> Runner:
+def forward_backward(
+    workload: Any, backward: Callable[[Any], None], clock: Clock
+) -> Runner:
     """A runner timing ``workload.forward()`` and then backward from its root."""
 
     def run() -> Sample:
         gc.collect()
-        start = time.perf_counter()
+        start = clock()
         root = workload.forward()
-        built = time.perf_counter()
+        built = clock()
         backward(root)
-        return built - start, time.perf_counter() - built
+        return built - start, clock() - built
 
     return run
 
 
-def replay_runner(replay: Any, args: list[float]) -> Runner:
+def replay_runner(replay: Any, args: list[float], clock: Clock) -> Runner:
     """A runner timing ``replay(*args)``, then ``replay.value_and_grad(*args)``.
 
     The second number is the whole replayed step; the table derives backward as the
@@ -67,11 +70,11 @@ def replay_runner(replay: Any, args: list[float]) -> Runner:
 
     def run() -> Sample:
         gc.collect()
-        start = time.perf_counter()
+        start = clock()
         replay(*args)
-        forward = time.perf_counter()
+        forward = clock()
         replay.value_and_grad(*args)
-        return forward - start, time.perf_counter() - forward
+        return forward - start, clock() - forward
 
     return run
 
@@ -195,18 +198,23 @@ CHAIN, SUM, DEMO = "chain", "sum of products", "demo step"
 
 
 @dataclass(frozen=True)
-class Sizes:
+class Plan:
+    """What to run: the sizes, the repeats, and the clock."""
+
     chain: int
     terms: int
     points: int
     small: int  # the chain lengths compared for linearity
     large: int
-    repeats: int
-    warmup: int
+    repeats: int = 7
+    warmup: int = 2
+    # The wall clock, or with --cpu the process's CPU time: on a shared machine the
+    # latter does not count the time other processes hold the cores.
+    clock: Clock = time.perf_counter
 
 
-FULL = Sizes(100_000, 20_000, 100, 10_000, 1_000_000, repeats=7, warmup=2)
-QUICK = Sizes(300, 100, 4, 100, 1_000, repeats=1, warmup=1)
+FULL = Plan(100_000, 20_000, 100, 10_000, 1_000_000)
+QUICK = Plan(300, 100, 4, 100, 1_000, repeats=1, warmup=1)
 
 
 def available(module: str) -> bool:
@@ -221,7 +229,7 @@ def engines() -> list[w.Engine]:
     if available("torch"):
         import torch
 
-        # Both pure-Python engines use one core; at these sizes (at most 100 x 16)
+        # Both pure-Python engines use one core; at these plan (at most 100 x 16)
         # PyTorch splits no work across threads, so a second one only adds noise.
         torch.set_num_threads(1)
         found.append(w.torch_scalar())
@@ -234,14 +242,14 @@ def has_trace() -> bool:
     return hasattr(autograd_scalar, "trace")
 
 
-def measure(sizes: Sizes) -> Results:
+def measure(plan: Plan) -> Results:
     """Run every workload on every engine; the targets are evaluated afterwards."""
     results = Results()
     found = engines()
     makers: dict[str, Callable[[w.Engine], Any]] = {
-        CHAIN: lambda e: w.Chain(e, sizes.chain),
-        SUM: lambda e: w.SumOfProducts(e, sizes.terms),
-        DEMO: lambda e: w.DemoStep(e, sizes.points),
+        CHAIN: lambda e: w.Chain(e, plan.chain),
+        SUM: lambda e: w.SumOfProducts(e, plan.terms),
+        DEMO: lambda e: w.DemoStep(e, plan.points),
     }
     clock = time.perf_counter()
     for name, make in makers.items():
@@ -249,12 +257,13 @@ def measure(sizes: Sizes) -> Results:
         workloads = {e.name: make(e) for e in found}
         nodes = found[0].count(workloads[OURS].forward())
         runners = {
-            e.name: forward_backward(workloads[e.name], e.backward) for e in found
+            e.name: forward_backward(workloads[e.name], e.backward, plan.clock)
+            for e in found
         }
         replay: Any = None
         if name == DEMO:
-            replay = add_demo_peers(runners, sizes, results)
-        samples = interleaved(runners, sizes.repeats, sizes.warmup)
+            replay = add_demo_peers(runners, plan, results)
+        samples = interleaved(runners, plan.repeats, plan.warmup)
         for e in found:
             own = own_nodes(e, workloads[e.name])
             row = row_from(name, e.name, nodes, own, samples[e.name])
@@ -269,7 +278,7 @@ def measure(sizes: Sizes) -> Results:
                 row_from(name, REPLAY, nodes, None, samples[REPLAY], replay=True)
             )
     progress("scaling of the chain", clock)
-    results.scaling = scaling(sizes)
+    results.scaling = scaling(plan)
     progress("done", clock)
     return results
 
@@ -296,38 +305,43 @@ def own_nodes(engine: w.Engine, workload: Any) -> int:
     return count
 
 
-def add_demo_peers(runners: dict[str, Runner], sizes: Sizes, results: Results) -> Any:
+def add_demo_peers(runners: dict[str, Runner], plan: Plan, results: Results) -> Any:
     """Add PyTorch batched and traced replay to the demo step's runners.
 
     Also measures what tracing and preparing the replay costs (median of three).
     Returns the replay, or None when ``autograd_scalar.trace`` is not available.
     """
     if available("torch"):
-        batched = w.BatchedDemoStep(sizes.points)
-        runners[BATCHED] = forward_backward(batched, lambda root: root.backward())
+        batched = w.BatchedDemoStep(plan.points)
+        runners[BATCHED] = forward_backward(batched, _torch_backward, plan.clock)
     if not has_trace():
         return None
-    traced = w.TracedDemoStep(sizes.points)
+    traced = w.TracedDemoStep(plan.points)
     traced.prepare()  # warm up
     costs = []
     for _ in range(3):
         gc.collect()
-        start = time.perf_counter()
+        start = plan.clock()
         replay = traced.prepare()
-        costs.append(time.perf_counter() - start)
+        costs.append(plan.clock() - start)
     results.prepare = statistics.median(costs)
-    runners[REPLAY] = replay_runner(replay, traced.params)
+    runners[REPLAY] = replay_runner(replay, traced.params, plan.clock)
     return replay
 
 
-def scaling(sizes: Sizes) -> list[tuple[int, float]]:
+def _torch_backward(root: Any) -> None:
+    root.backward()
+
+
+def scaling(plan: Plan) -> list[tuple[int, float]]:
     """ns per node, forward and backward, of this engine's chain at two lengths."""
     engine = w.ours()
-    lengths = (sizes.small, sizes.large)
+    lengths = (plan.small, plan.large)
     runners = {
-        str(n): forward_backward(w.Chain(engine, n), engine.backward) for n in lengths
+        str(n): forward_backward(w.Chain(engine, n), engine.backward, plan.clock)
+        for n in lengths
     }
-    samples = interleaved(runners, max(sizes.repeats - 2, 1), 1)
+    samples = interleaved(runners, max(plan.repeats - 2, 1), 1)
     out = []
     for n in lengths:
         chain = w.Chain(engine, n)
@@ -452,14 +466,15 @@ def _num(x: float | None, digits: int = 0) -> str:
     return "—" if x is None else f"{x:,.{digits}f}"
 
 
-def render(results: Results, sizes: Sizes, command: str) -> str:
+def render(results: Results, plan: Plan, command: str) -> str:
     """The results as Markdown: machine, command, tables, targets."""
+    clock = "process CPU time" if plan.clock is time.process_time else "wall clock"
     lines = [
         "# Benchmark results",
         "",
         f"Machine: {machine()}.  ",
-        f"Command: `{command}`; medians of {sizes.repeats} interleaved runs after "
-        f"{sizes.warmup} warm-up runs per engine.",
+        f"Command: `{command}`; medians of {plan.repeats} interleaved runs after "
+        f"{plan.warmup} warm-up runs per engine, timed by {clock}.",
         "",
         "| workload | engine | graph nodes | fwd ns/node | bwd ns/node "
         "| fwd+bwd ns/node | time vs autograd_scalar | bytes/node after fwd "
@@ -471,7 +486,7 @@ def render(results: Results, sizes: Sizes, command: str) -> str:
         assert ours is not None
         label = {
             CHAIN: f"chain `y = tanh(y*a + b)`, {row.nodes:,} nodes",
-            SUM: f"sum of {sizes.terms:,} products, {row.nodes:,} nodes",
+            SUM: f"sum of {plan.terms:,} products, {row.nodes:,} nodes",
             DEMO: f"demo step, {row.nodes:,} nodes",
         }[row.workload]
         lines.append(
@@ -522,24 +537,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick", action="store_true", help="tiny sizes: a smoke test, no measurement"
     )
-    parser.add_argument("--repeats", type=int, help="timed runs per engine")
+    parser.add_argument("--repeats", type=int, help="timed runs per engine (7)")
+    parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="time the process's CPU, not the wall clock (for a busy, shared machine)",
+    )
     parser.add_argument(
         "--out",
         type=Path,
         help=f"write the Markdown table here (default: {RESULTS.name} unless --quick)",
     )
     args = parser.parse_args(argv)
-    sizes = QUICK if args.quick else FULL
+    plan = QUICK if args.quick else FULL
+    command = "python -m benchmarks" + " --quick" * args.quick
     if args.repeats is not None:
         if args.repeats < 1:
             parser.error(f"--repeats must be at least 1, got {args.repeats}")
-        sizes = Sizes(**{**sizes.__dict__, "repeats": args.repeats})
-    results = measure(sizes)
-    results.targets = targets(results)
-    command = "python -m benchmarks" + (" --quick" if args.quick else "")
-    if args.repeats is not None:
+        plan = replace(plan, repeats=args.repeats)
         command += f" --repeats {args.repeats}"
-    table = render(results, sizes, command)
+    if args.cpu:
+        plan = replace(plan, clock=time.process_time)
+        command += " --cpu"
+    results = measure(plan)
+    results.targets = targets(results)
+    table = render(results, plan, command)
     print(table)
     out = args.out if args.out is not None else (None if args.quick else RESULTS)
     if out is not None:
