@@ -42,6 +42,7 @@ from ._rules import (
     tan,
     tanh,
 )
+from .tape import trace
 
 __all__ = [
     "Primitive",
@@ -71,5 +72,6 @@ __all__ = [
     "stop_gradient",
     "tan",
     "tanh",
+    "trace",
 ]
 __version__ = "0.1.0"

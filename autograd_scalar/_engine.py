@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ContextDecorator
 from contextvars import ContextVar, Token
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 __all__ = [
     "Primitive",
@@ -445,14 +445,19 @@ class Value:
 
     # -- conversions ---------------------------------------------------------------
 
+    # Conversions and comparisons are the decisions a function takes on data: each is
+    # reported to the active observer (``tape.trace`` records them as guards).
     def __float__(self) -> float:
-        return float(self.data)
+        result: float = float(self.data)
+        return _decided("float", self, None, result)
 
     def __int__(self) -> int:
-        return int(self.data)
+        result: int = int(self.data)
+        return _decided("int", self, None, result)
 
     def __bool__(self) -> bool:
-        return bool(self.data)
+        result: bool = bool(self.data)
+        return _decided("bool", self, None, result)
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -474,16 +479,20 @@ class Value:
     # Comparisons look at data (so max, min and sorted work); == and hash stay
     # identity-based (the object defaults), so Values can live in sets and dicts.
     def __lt__(self, other: Value | float) -> bool:
-        return self.data < _data(other)  # type: ignore[no-any-return]
+        result: bool = self.data < _data(other)
+        return _decided("<", self, other, result)
 
     def __le__(self, other: Value | float) -> bool:
-        return self.data <= _data(other)  # type: ignore[no-any-return]
+        result: bool = self.data <= _data(other)
+        return _decided("<=", self, other, result)
 
     def __gt__(self, other: Value | float) -> bool:
-        return self.data > _data(other)  # type: ignore[no-any-return]
+        result: bool = self.data > _data(other)
+        return _decided(">", self, other, result)
 
     def __ge__(self, other: Value | float) -> bool:
-        return self.data >= _data(other)  # type: ignore[no-any-return]
+        result: bool = self.data >= _data(other)
+        return _decided(">=", self, other, result)
 
     # -- gradients -----------------------------------------------------------------
 
@@ -567,6 +576,25 @@ class Value:
 
 
 _new = object.__new__
+
+Observer = Callable[[str, "Value", Any, Any], None]
+_OBSERVER: ContextVar[Observer | None] = ContextVar(
+    "autograd_scalar_observer", default=None
+)
+_observer = _OBSERVER.get
+_T = TypeVar("_T")
+
+
+def _decided(kind: str, x: Value, y: Any, result: _T) -> _T:
+    """Report a decision on data (``x < y``, ``bool(x)``...) and return its result.
+
+    Nothing observes normally; ``tape.trace`` sets ``_OBSERVER`` while it runs a
+    function, to record the decisions as guards. Arithmetic never comes here.
+    """
+    observer = _observer()
+    if observer is not None:
+        observer(kind, x, y, result)
+    return result
 
 
 def _data(x: Any) -> Any:

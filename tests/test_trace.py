@@ -1,0 +1,301 @@
+"""Traced replay against the Value engine: values, gradients, guards, loops, errors.
+
+The oracle is the Value engine (checked against sympy in test_rules.py): a traced
+function must give the engine's value and gradients at any point, up to the rounding
+of sums taken in another order.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from test_rules import points
+
+import autograd_scalar as ag
+from autograd_scalar import Value, trace
+
+
+def engine(f: Callable[..., Any], *args: float) -> tuple[Any, tuple[Any, ...]]:
+    """f's value and gradient by building the Value graph."""
+    xs = [Value(a) for a in args]
+    out = f(*xs)
+    if not isinstance(out, Value):
+        return out, tuple(0 for _ in xs)
+    out.backward()
+    return out.data, tuple(x.grad for x in xs)
+
+
+def assert_close(got: tuple[Any, tuple[Any, ...]], want: Any) -> None:
+    """Value and gradients agree to rounding (nan where the engine has nan)."""
+    assert got[0] == pytest.approx(want[0], rel=1e-12, abs=1e-12, nan_ok=True)
+    assert len(got[1]) == len(want[1])
+    for g, w in zip(got[1], want[1], strict=True):
+        assert g == pytest.approx(w, rel=1e-9, abs=1e-12, nan_ok=True)
+
+
+def random_points(n: int, arity: int, seed: int, low: float = -2, high: float = 2):  # type: ignore[no-untyped-def]
+    rng = random.Random(seed)
+    return [tuple(rng.uniform(low, high) for _ in range(arity)) for _ in range(n)]
+
+
+@pytest.mark.parametrize("name", sorted(ag.registered()))
+class TestEveryPrimitive:
+    """Each primitive of the table, traced once and replayed at many points."""
+
+    def test_all_operands_variable(self, name: str) -> None:
+        """out*out + x0*out (output and inputs reused) matches the engine."""
+        prim = ag.registered()[name]
+
+        def f(*xs: Any) -> Any:
+            out = prim(*xs)
+            return out * out + xs[0] * out
+
+        pts = points(prim, n=20)
+        g = trace(f, *pts[0])
+        for p in pts:
+            assert_close(g.value_and_grad(*p), engine(f, *p))
+            assert g(*p) == pytest.approx(engine(f, *p)[0], rel=1e-12, abs=1e-12)
+
+    def test_constant_operands(self, name: str) -> None:
+        """With every operand but the first a constant, it still matches."""
+        prim = ag.registered()[name]
+        for p in points(prim, n=10):
+
+            def f(x: Any, p: tuple[float, ...] = p) -> Any:
+                return prim(x, *p[1:]) * x
+
+            g = trace(f, p[0])
+            assert_close(g.value_and_grad(p[0]), engine(f, p[0]))
+
+
+class TestFunctions:
+    """Compositions, user primitives and loops at random points."""
+
+    def test_composition(self) -> None:
+        """A mix of primitives, constants and reuse matches the engine."""
+
+        def f(x: Any, y: Any) -> Any:
+            h = ag.tanh(x * y + 2) * ag.relu(x) + ag.maximum(x, y) + x**2
+            return h + ag.exp(y) / 3 + ag.sin(x) - (x - y) * -2.5 + (x * x + 1) ** y
+
+        g = trace(f, 0.3, 0.2)
+        for p in random_points(50, 2, seed=1):
+            assert_close(g.value_and_grad(*p), engine(f, *p))
+
+    def test_user_primitives(self) -> None:
+        """User primitives: an expression, one with abs, one calling math."""
+        softsign = ag.primitive(
+            lambda x: x / (1 + abs(x)), lambda x: 1 / (1 + abs(x)) ** 2, name="softsign"
+        )
+        wave = ag.primitive(math.sin, math.cos, name="wave")
+        scale = ag.primitive(lambda x, y: x * y, lambda x, y: y, lambda x, y: x)
+
+        def f(x: Any, y: Any) -> Any:
+            return softsign(x * y) + wave(x) * scale(x, y)
+
+        g = trace(f, 0.5, -0.25)
+        for p in random_points(50, 2, seed=2):
+            assert_close(g.value_and_grad(*p), engine(f, *p))
+
+    def test_loop_becomes_a_for_loop(self) -> None:
+        """A Python loop's repeated stretch replays as a loop, with the same numbers."""
+
+        def f(a: Any, b: Any) -> Any:
+            total = 0
+            for k in range(20):
+                t = ag.tanh(a * (k * 0.1) + b) * (a - k)
+                total = total + t * t
+            return total
+
+        g = trace(f, 0.3, 0.2)
+        assert "for " in g.source
+        for p in random_points(20, 2, seed=3):
+            assert_close(g.value_and_grad(*p), engine(f, *p))
+
+    def test_loop_carried(self) -> None:
+        """Iterations that read the previous one's values replay as a loop."""
+
+        def f(x: Any, y: Any) -> Any:
+            s, u = y, x
+            for k in range(30):
+                s, u = ag.sigmoid(s * x) + s * 0.5 + k * u, ag.tanh(u + s * 0.1)
+            return s * u
+
+        g = trace(f, 0.1, 0.2)
+        assert "for " in g.source
+        for p in random_points(20, 2, seed=8):
+            assert_close(g.value_and_grad(*p), engine(f, *p))
+
+    def test_loop_carried_and_shared(self) -> None:
+        """Iterations that read the previous one, and a node made before the loop."""
+
+        def f(x: Any, y: Any) -> Any:
+            shared = ag.exp(x)
+            s = y
+            for k in range(30):
+                s = s * 0.5 + shared * (k % 3) + ag.sigmoid(s * x)
+            return s
+
+        g = trace(f, 0.1, 0.2)
+        assert "for " in g.source
+        for p in random_points(20, 2, seed=4):
+            assert_close(g.value_and_grad(*p), engine(f, *p))
+
+    def test_mlp_step(self) -> None:
+        """A small MLP with a max-margin loss over points, all weights as arguments."""
+        rng = random.Random(5)
+        data = [
+            ((rng.uniform(-1, 1), rng.uniform(-1, 1)), rng.choice((-1, 1)))
+            for _ in range(12)
+        ]
+
+        def loss(*w: Any) -> Any:
+            total = 0
+            for (a, b), label in data:
+                hidden = [
+                    ag.relu(w[3 * i] * a + w[3 * i + 1] * b + w[3 * i + 2])
+                    for i in range(4)
+                ]
+                score = (
+                    sum(wi * h for wi, h in zip(w[12:16], hidden, strict=True)) + w[16]
+                )
+                total = total + ag.relu(1 - label * score)
+            return total / len(data) + 1e-4 * sum(wi * wi for wi in w)
+
+        start = [rng.uniform(-1, 1) for _ in range(17)]
+        g = trace(loss, *start)
+        for p in random_points(10, 17, seed=6, low=-1, high=1):
+            assert_close(g.value_and_grad(*p), engine(loss, *p))
+
+
+class TestGuards:
+    """Decisions on data become guards; a call that decides otherwise re-traces."""
+
+    def test_issue_example(self) -> None:
+        """x*x if x > 0 else -3*x, traced at 1.0, gives (6.0, (-3.0,)) at -2.0."""
+
+        def h(x: Any) -> Any:
+            return x * x if x > 0 else -3 * x
+
+        g = trace(h, 1.0)
+        assert g.value_and_grad(-2.0) == (6.0, (-3.0,))  # -3*-2; d/dx -3x
+        assert g.ntraces == 2
+        assert g.value_and_grad(2.0) == (4.0, (4.0,))  # 2*2; 2x
+        assert g.value_and_grad(-1.0) == (3.0, (-3.0,))
+        assert g.ntraces == 2  # both paths are cached
+
+    @pytest.mark.parametrize(
+        "f",
+        [
+            lambda x, y: x * y if x < y else x + y,
+            lambda x, y: x * y if x <= y else x - y,
+            lambda x, y: x * y if y >= 0.5 else y * y,
+            lambda x, y: x * y if x * y > 0.1 else x / (y + 3),
+            lambda x, y: x * y if bool(x * 0 + y) else x,
+            lambda x, y: x * int(y * 3) + y,
+            lambda x, y: x * float(y) + y,
+            lambda x, y: max(x, y) * min(x, y) + sorted([x, y, x * y])[1],
+        ],
+    )
+    def test_replay_follows_the_engine(self, f: Callable[..., Any]) -> None:
+        """Comparisons, bool, int and float: every path matches the engine."""
+        g = trace(f, 0.3, 0.7)
+        for p in random_points(40, 2, seed=7):
+            assert_close(g.value_and_grad(*p), engine(f, *p))
+            assert g(*p) == pytest.approx(engine(f, *p)[0], rel=1e-12)
+
+    def test_guard_before_a_domain_error(self) -> None:
+        """The guard is checked before the log it protects."""
+
+        def f(x: Any) -> Any:
+            return ag.log(x) if x > 0 else -x
+
+        g = trace(f, 1.0)
+        assert g.value_and_grad(-2.0) == (2.0, (-1.0,))
+
+    def test_cache_is_bounded(self) -> None:
+        """At most max_traces traces are kept; the oldest go first."""
+        g = trace(lambda x: x * int(x), 0.5)
+        for k in range(12):
+            assert g(k + 0.5) == (k + 0.5) * k
+        assert g.ntraces == 12
+        assert len(g._programs) == g.max_traces
+
+
+class TestTraceDetails:
+    """Constants, trivial outputs, the source, fallbacks."""
+
+    def test_constants_are_baked(self) -> None:
+        """Values made inside f are constants: no gradient, folded into the trace."""
+
+        def f(x: Any) -> Any:
+            c = Value(2.0)
+            return x * c + ag.exp(c * c)
+
+        g = trace(f, 1.0)
+        assert g.value_and_grad(3.0) == (6.0 + math.exp(4.0), (2.0,))
+        assert "exp" not in g.source.split("# backward")[0].replace("_f", "")
+
+    def test_trivial_outputs(self) -> None:
+        """f returning an argument, or a plain number."""
+        assert trace(lambda x, y: x, 1.0, 2.0).value_and_grad(3.0, 4.0) == (
+            3.0,
+            (1.0, 0),
+        )
+        assert trace(lambda x: 3.0, 1.0).value_and_grad(5.0) == (3.0, (0,))
+
+    def test_source_is_python(self) -> None:
+        """source compiles and names f's parameters."""
+
+        def f(alpha: Any, beta: Any) -> Any:
+            return alpha * beta + ag.tanh(alpha)
+
+        source = trace(f, 1.0, 2.0).source
+        compile(source, "<test>", "exec")
+        assert source.startswith("def value_and_grad(alpha, beta):")
+
+    def test_replay_error_is_fs_error(self) -> None:
+        """Where replay fails (log of a negative), f's own error is raised."""
+        g = trace(lambda x: ag.log(x), 1.0)
+        with pytest.raises(ValueError, match=r"log\(-1.0\)"):
+            g(-1.0)
+
+    def test_int_arguments(self) -> None:
+        """Ints are numbers too."""
+        g = trace(lambda x, y: x * y + x, 1.0, 2.0)
+        assert g.value_and_grad(3, 4) == (15, (5, 3))
+
+
+class TestErrors:
+    """Bad calls raise TypeError naming the problem."""
+
+    def test_not_callable(self) -> None:
+        """trace of a non-function."""
+        with pytest.raises(TypeError, match="takes a function"):
+            trace(3, 1.0)  # type: ignore[arg-type]
+
+    def test_wrong_number_of_arguments(self) -> None:
+        """A call with too many or too few arguments."""
+        g = trace(lambda x: x * x, 1.0)
+        with pytest.raises(TypeError, match="takes 1 argument"):
+            g(1.0, 2.0)
+        with pytest.raises(TypeError, match="takes 1 argument"):
+            g.value_and_grad()
+
+    @pytest.mark.parametrize("bad", ["1.0", None, Value(1.0), [1.0]])
+    def test_non_numeric_argument(self, bad: Any) -> None:
+        """A string, None, a Value or a list is not a number."""
+        g = trace(lambda x: x * x, 1.0)
+        with pytest.raises(TypeError, match="takes numbers"):
+            g(bad)
+        with pytest.raises(TypeError, match="takes numbers"):
+            trace(lambda x: x * x, bad)
+
+    def test_bad_return(self) -> None:
+        """f must return a Value or a number."""
+        with pytest.raises(TypeError, match="must return a Value or a number"):
+            trace(lambda x: [x], 1.0)
