@@ -283,7 +283,7 @@ class TracedDemoStep:
     def __init__(self, points: int = 100) -> None:
         import autograd_scalar
 
-        self.trace = autograd_scalar.trace  # type: ignore[attr-defined]
+        self.trace = autograd_scalar.trace
         xs, self.ys = moons(points)
         self.xs: list[list[float]] = xs
         self.params = mlp_weights()

@@ -7,7 +7,8 @@ interleaved (the order alternates each round) and the table shows medians. A gar
 collection runs, untimed, before every timed call, so that no engine pays for
 another's garbage (micrograd's closures put each of its nodes in a reference cycle, so
 only the collector frees its graphs); inside a call the collector runs as the user has
-it. Memory is measured apart, with tracemalloc, on a fresh graph of each engine.
+it. PyTorch runs in a child process (see ``TorchWorker``). Memory is measured apart,
+with tracemalloc, on a fresh graph of each engine.
 
 Per-node figures divide by the node count of *this* engine's graph of the workload
 (operations plus leaf Values), the same number for every engine, so a ratio of
@@ -20,6 +21,7 @@ import argparse
 import gc
 import importlib.metadata
 import importlib.util
+import multiprocessing
 import os
 import platform
 import statistics
@@ -29,6 +31,7 @@ import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -132,13 +135,13 @@ class Row:
     forward: float
     backward: float
     total: float
-    memory: tuple[int, int] | None = None
+    memory: tuple[float, float] | None = None  # bytes per node after fwd, after bwd
 
     def ns(self, seconds: float) -> float:
         return seconds / self.nodes * 1e9
 
     def bytes_per_node(self, which: int) -> float | None:
-        return None if self.memory is None else self.memory[which] / self.nodes
+        return None if self.memory is None else self.memory[which]
 
 
 def row_from(
@@ -213,6 +216,7 @@ class Plan:
     clock: Clock = time.perf_counter
 
 
+MEMORY_CHAIN = 20_000  # the longest chain whose memory is measured
 FULL = Plan(100_000, 20_000, 100, 10_000, 1_000_000)
 QUICK = Plan(300, 100, 4, 100, 1_000, repeats=1, warmup=1)
 
@@ -222,18 +226,79 @@ def available(module: str) -> bool:
 
 
 def engines() -> list[w.Engine]:
-    """This engine, then micrograd and PyTorch 0-dim where they are installed."""
+    """The engines run in this process: this one, and micrograd where installed."""
     found = [w.ours()]
     if available("micrograd"):
         found.append(w.micrograd())
-    if available("torch"):
-        import torch
-
-        # Both pure-Python engines use one core; at these plan (at most 100 x 16)
-        # PyTorch splits no work across threads, so a second one only adds noise.
-        torch.set_num_threads(1)
-        found.append(w.torch_scalar())
     return found
+
+
+def workload(name: str, engine: w.Engine, plan: Plan) -> Any:
+    """A fresh instance of the named workload on an engine."""
+    if name == CHAIN:
+        return w.Chain(engine, plan.chain)
+    if name == SUM:
+        return w.SumOfProducts(engine, plan.terms)
+    return w.DemoStep(engine, plan.points)
+
+
+class TorchWorker:
+    """PyTorch's rows, timed in a process of their own and driven from this one.
+
+    Importing torch puts some 160k objects in the heap, and every full garbage
+    collection traverses them all: in one process, the one full collection that
+    building a 100k-node chain of Values triggers cost this engine ~800 ns per node,
+    half its time, though a user of this engine has no torch loaded. So PyTorch
+    runs in a child process; the engines still run interleaved, run by run.
+    """
+
+    def __init__(self, plan: Plan) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(
+            target=_serve_torch, args=(child, plan), daemon=True
+        )
+        self._process.start()
+        child.close()  # so that recv() fails if the child dies
+
+    def ask(self, kind: str, name: str) -> Any:
+        self._conn.send((kind, name))
+        return self._conn.recv()
+
+    def runner(self, name: str) -> Runner:
+        """Time one forward and backward of the named workload in the child."""
+        return partial(self.ask, "run", name)
+
+    def close(self) -> None:
+        self._conn.send(None)
+        self._process.join()
+
+
+def _serve_torch(conn: Connection, plan: Plan) -> None:
+    import torch
+
+    # Both pure-Python engines use one core; at these sizes (at most 100 x 16)
+    # PyTorch splits no work across threads, so a second one only adds noise.
+    torch.set_num_threads(1)
+    engine = w.torch_scalar()
+    workloads = {name: workload(name, engine, plan) for name in (CHAIN, SUM, DEMO)}
+    runners = {
+        name: forward_backward(wl, engine.backward, plan.clock)
+        for name, wl in workloads.items()
+    }
+    runners[BATCHED] = forward_backward(
+        w.BatchedDemoStep(plan.points), _torch_backward, plan.clock
+    )
+    while (request := conn.recv()) is not None:
+        kind, name = request
+        if kind == "run":
+            conn.send(runners[name]())
+        else:
+            conn.send(own_nodes(engine, workloads[name]))
+
+
+def _torch_backward(root: Any) -> None:
+    root.backward()
 
 
 def has_trace() -> bool:
@@ -246,37 +311,46 @@ def measure(plan: Plan) -> Results:
     """Run every workload on every engine; the targets are evaluated afterwards."""
     results = Results()
     found = engines()
-    makers: dict[str, Callable[[w.Engine], Any]] = {
-        CHAIN: lambda e: w.Chain(e, plan.chain),
-        SUM: lambda e: w.SumOfProducts(e, plan.terms),
-        DEMO: lambda e: w.DemoStep(e, plan.points),
-    }
+    torch = TorchWorker(plan) if available("torch") else None
     clock = time.perf_counter()
-    for name, make in makers.items():
-        progress(f"{name}: {', '.join(e.name for e in found)}", clock)
-        workloads = {e.name: make(e) for e in found}
+    for name in (CHAIN, SUM, DEMO):
+        progress(name, clock)
+        workloads = {e.name: workload(name, e, plan) for e in found}
         nodes = found[0].count(workloads[OURS].forward())
         runners = {
             e.name: forward_backward(workloads[e.name], e.backward, plan.clock)
             for e in found
         }
+        if torch is not None:
+            runners[TORCH] = torch.runner(name)
         replay: Any = None
         if name == DEMO:
-            replay = add_demo_peers(runners, plan, results)
+            if torch is not None:
+                runners[BATCHED] = torch.runner(BATCHED)
+            replay = add_replay(runners, plan, results)
         samples = interleaved(runners, plan.repeats, plan.warmup)
+        # micrograd's recursive backward is quadratic in depth under tracemalloc:
+        # memory is measured on a shorter chain (its bytes per node are the same).
+        small = replace(plan, chain=min(plan.chain, MEMORY_CHAIN))
+        small_nodes = found[0].count(workload(name, found[0], small).forward())
         for e in found:
             own = own_nodes(e, workloads[e.name])
             row = row_from(name, e.name, nodes, own, samples[e.name])
-            if e.name != TORCH:  # tracemalloc does not see PyTorch's allocator
-                progress(f"{name}: memory of {e.name}", clock)
-                row.memory = graph_bytes(partial(make, e), e.backward)
+            progress(f"{name}: memory of {e.name}", clock)
+            held = graph_bytes(partial(workload, name, e, small), e.backward)
+            row.memory = (held[0] / small_nodes, held[1] / small_nodes)
             results.rows.append(row)
+        if torch is not None:
+            own = torch.ask("count", name)
+            results.rows.append(row_from(name, TORCH, nodes, own, samples[TORCH]))
         if BATCHED in samples:
             results.rows.append(row_from(name, BATCHED, nodes, None, samples[BATCHED]))
         if replay is not None:
             results.rows.append(
                 row_from(name, REPLAY, nodes, None, samples[REPLAY], replay=True)
             )
+    if torch is not None:
+        torch.close()
     progress("scaling of the chain", clock)
     results.scaling = scaling(plan)
     progress("done", clock)
@@ -305,15 +379,12 @@ def own_nodes(engine: w.Engine, workload: Any) -> int:
     return count
 
 
-def add_demo_peers(runners: dict[str, Runner], plan: Plan, results: Results) -> Any:
-    """Add PyTorch batched and traced replay to the demo step's runners.
+def add_replay(runners: dict[str, Runner], plan: Plan, results: Results) -> Any:
+    """Add traced replay to the demo step's runners, if ``trace`` is available.
 
     Also measures what tracing and preparing the replay costs (median of three).
-    Returns the replay, or None when ``autograd_scalar.trace`` is not available.
+    Returns the replay, or None.
     """
-    if available("torch"):
-        batched = w.BatchedDemoStep(plan.points)
-        runners[BATCHED] = forward_backward(batched, _torch_backward, plan.clock)
     if not has_trace():
         return None
     traced = w.TracedDemoStep(plan.points)
@@ -327,10 +398,6 @@ def add_demo_peers(runners: dict[str, Runner], plan: Plan, results: Results) -> 
     results.prepare = statistics.median(costs)
     runners[REPLAY] = replay_runner(replay, traced.params, plan.clock)
     return replay
-
-
-def _torch_backward(root: Any) -> None:
-    root.backward()
 
 
 def scaling(plan: Plan) -> list[tuple[int, float]]:
@@ -453,12 +520,8 @@ def machine() -> str:
     for package in ("micrograd", "torch"):
         if available(package):
             version = importlib.metadata.version(package)
-            threads = ""
-            if package == "torch":
-                import torch
-
-                threads = f" ({torch.get_num_threads()} thread)"
-            parts.append(f"{package} {version}{threads}")
+            where = " (1 thread, in a process of its own)" * (package == "torch")
+            parts.append(f"{package} {version}{where}")
     return "; ".join(parts)
 
 
@@ -524,8 +587,10 @@ def render(results: Results, plan: Plan, command: str) -> str:
         "leaf). Replay and batched rows are per node of the Value graph they replace; "
         "the replay's backward is its whole step minus its forward. Memory is "
         "tracemalloc's count of Python allocations held by a fresh graph, leaves "
-        "included; PyTorch's allocator is invisible to it (—). Freeing a graph is not "
-        "timed.",
+        f"included (a chain of at most {MEMORY_CHAIN:,} nodes); PyTorch's allocator "
+        "is invisible to it (—). Freeing a graph is not timed. PyTorch runs in a "
+        "process of its own, so that its ~160k objects do not slow the other engines' "
+        "garbage collections.",
     ]
     return "\n".join(lines) + "\n"
 
