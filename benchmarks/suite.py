@@ -252,11 +252,11 @@ class TorchWorker:
     runs in a child process; the engines still run interleaved, run by run.
     """
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, names: tuple[str, ...]) -> None:
         context = multiprocessing.get_context("spawn")
         self._conn, child = context.Pipe()
         self._process = context.Process(
-            target=_serve_torch, args=(child, plan), daemon=True
+            target=_serve_torch, args=(child, plan, names), daemon=True
         )
         self._process.start()
         child.close()  # so that recv() fails if the child dies
@@ -274,31 +274,29 @@ class TorchWorker:
         self._process.join()
 
 
-def _serve_torch(conn: Connection, plan: Plan) -> None:
+def _serve_torch(conn: Connection, plan: Plan, names: tuple[str, ...]) -> None:
     import torch
 
     # Both pure-Python engines use one core; at these sizes (at most 100 x 16)
     # PyTorch splits no work across threads, so a second one only adds noise.
     torch.set_num_threads(1)
     engine = w.torch_scalar()
-    workloads = {name: workload(name, engine, plan) for name in (CHAIN, SUM, DEMO)}
+    workloads = {
+        name: w.BatchedDemoStep(plan.points)
+        if name == BATCHED
+        else workload(name, engine, plan)
+        for name in names
+    }
     runners = {
         name: forward_backward(wl, engine.backward, plan.clock)
         for name, wl in workloads.items()
     }
-    runners[BATCHED] = forward_backward(
-        w.BatchedDemoStep(plan.points), _torch_backward, plan.clock
-    )
     while (request := conn.recv()) is not None:
         kind, name = request
         if kind == "run":
             conn.send(runners[name]())
         else:
             conn.send(own_nodes(engine, workloads[name]))
-
-
-def _torch_backward(root: Any) -> None:
-    root.backward()
 
 
 def has_trace() -> bool:
@@ -311,7 +309,12 @@ def measure(plan: Plan) -> Results:
     """Run every workload on every engine; the targets are evaluated afterwards."""
     results = Results()
     found = engines()
-    torch = TorchWorker(plan) if available("torch") else None
+    # Batched tensors get a process of their own too: right after a 0-dim step had
+    # freed its graph, a batched step took 20x longer than in a loop of its own.
+    torch = batched = None
+    if available("torch"):
+        torch = TorchWorker(plan, (CHAIN, SUM, DEMO))
+        batched = TorchWorker(plan, (BATCHED,))
     clock = time.perf_counter()
     for name in (CHAIN, SUM, DEMO):
         progress(name, clock)
@@ -325,8 +328,8 @@ def measure(plan: Plan) -> Results:
             runners[TORCH] = torch.runner(name)
         replay: Any = None
         if name == DEMO:
-            if torch is not None:
-                runners[BATCHED] = torch.runner(BATCHED)
+            if batched is not None:
+                runners[BATCHED] = batched.runner(BATCHED)
             replay = add_replay(runners, plan, results)
         samples = interleaved(runners, plan.repeats, plan.warmup)
         # micrograd's recursive backward is quadratic in depth under tracemalloc:
@@ -349,8 +352,9 @@ def measure(plan: Plan) -> Results:
             results.rows.append(
                 row_from(name, REPLAY, nodes, None, samples[REPLAY], replay=True)
             )
-    if torch is not None:
-        torch.close()
+    for worker in (torch, batched):
+        if worker is not None:
+            worker.close()
     progress("scaling of the chain", clock)
     results.scaling = scaling(plan)
     progress("done", clock)
