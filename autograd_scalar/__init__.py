@@ -42,7 +42,10 @@ from ._rules import (
     tan,
     tanh,
 )
+from .forward import jvp
+from .functional import grad, hessian, hvp, jacobian, value_and_grad, vjp
 from .tape import trace
+from .viz import explain, to_sympy
 
 __all__ = [
     "Primitive",
@@ -54,9 +57,15 @@ __all__ = [
     "enable_grad",
     "erf",
     "exp",
+    "explain",
     "expm1",
+    "grad",
+    "hessian",
+    "hvp",
     "hypot",
     "is_grad_enabled",
+    "jacobian",
+    "jvp",
     "log",
     "log1p",
     "maximum",
@@ -72,6 +81,9 @@ __all__ = [
     "stop_gradient",
     "tan",
     "tanh",
+    "to_sympy",
     "trace",
+    "value_and_grad",
+    "vjp",
 ]
 __version__ = "0.1.0"

@@ -194,6 +194,11 @@ class Primitive:
             elif _is_number(x):
                 datas.append(x)
             else:
+                # A foreign operand type may apply primitives itself, through this
+                # protocol (forward mode's dual numbers do); the engine knows no type.
+                apply = getattr(type(x), "__apply_primitive__", None)
+                if apply is not None:
+                    return apply(self, args)
                 raise TypeError(
                     f"{self.name}() takes numbers or Values, "
                     f"got {type(x).__name__}: {x!r}"
@@ -290,10 +295,12 @@ class Primitive:
 
 def _operand(y: Any) -> Any:
     """The number in an operand, or NotImplemented for one that is not a number."""
-    if type(y) is float or type(y) is int or isinstance(y, numbers.Real):
+    if type(y) is float or type(y) is int:
         return y
-    if isinstance(y, Value):
+    if isinstance(y, Value):  # before the slower ABC check: a subclass of Value
         return y.data
+    if isinstance(y, numbers.Real):
+        return y
     return NotImplemented
 
 
@@ -409,6 +416,8 @@ class Value:
                 f"Value() takes a real number, got {type(data).__name__}: "
                 f"{data!r}{hint}"
             )
+        if not isinstance(label, str):
+            raise TypeError(f"Value() label must be a str, got {label!r}")
         self.data = data
         self.grad = 0
         self.label = label
@@ -479,20 +488,28 @@ class Value:
     # Comparisons look at data (so max, min and sorted work); == and hash stay
     # identity-based (the object defaults), so Values can live in sets and dicts.
     def __lt__(self, other: Value | float) -> bool:
-        result: bool = self.data < _data(other)
-        return _decided("<", self, other, result)
+        od = _operand(other)
+        if od is NotImplemented:
+            return od  # type: ignore[no-any-return]
+        return _decided("<", self, other, bool(self.data < od))
 
     def __le__(self, other: Value | float) -> bool:
-        result: bool = self.data <= _data(other)
-        return _decided("<=", self, other, result)
+        od = _operand(other)
+        if od is NotImplemented:
+            return od  # type: ignore[no-any-return]
+        return _decided("<=", self, other, bool(self.data <= od))
 
     def __gt__(self, other: Value | float) -> bool:
-        result: bool = self.data > _data(other)
-        return _decided(">", self, other, result)
+        od = _operand(other)
+        if od is NotImplemented:
+            return od  # type: ignore[no-any-return]
+        return _decided(">", self, other, bool(self.data > od))
 
     def __ge__(self, other: Value | float) -> bool:
-        result: bool = self.data >= _data(other)
-        return _decided(">=", self, other, result)
+        od = _operand(other)
+        if od is NotImplemented:
+            return od  # type: ignore[no-any-return]
+        return _decided(">=", self, other, bool(self.data >= od))
 
     # -- gradients -----------------------------------------------------------------
 
@@ -526,9 +543,14 @@ class Value:
         >>> x.grad
         30.0
         """
-        seed = self.data**0 if gradient is None else _data(gradient)
-        if create_graph and gradient is not None:
-            seed = gradient
+        if gradient is None:
+            seed = self.data**0  # 1 of the data's type: 1.0, 1 or Fraction(1)
+        elif _operand(gradient) is NotImplemented:
+            raise TypeError(
+                f"backward() gradient must be a number or Value, got {gradient!r}"
+            )
+        else:
+            seed = gradient if create_graph else _data(gradient)
         _backward(self, seed, create_graph)
 
     def zero_grad(self) -> None:
@@ -694,11 +716,75 @@ def _backward(root: Value, seed: Any, create_graph: bool) -> None:
         return
     order = _interior_toposort(root)
     root.grad = seed
+    _run_pullbacks(order, create_graph)
+
+
+def _run_pullbacks(order: list[Value], create_graph: bool) -> None:
+    """Run every node's local chain rule, consumers first (``order`` from the sort)."""
     if create_graph:
         for node in reversed(order):
             _pullback_generic(node, node.grad, True)
     else:
         _backward_numbers(order)
+
+
+def _gradients(
+    root: Value,
+    seed: Any,
+    wrt: list[Value],
+    create_graph: bool | Callable[[set[Value]], bool],
+) -> tuple[list[Any], bool]:
+    """d(root)/d(w) for each w in ``wrt`` by one reverse pass, for the transforms.
+
+    Unlike ``backward`` this leaves every ``grad`` outside the pass as it was, so a
+    transform nested in another never leaks into it:
+
+    - the search stops at ``wrt``: each is a leaf for this pass, even one made by an
+      operation (a transform's link to its caller's Value), so the caller's graph
+      below it is neither visited nor charged;
+    - every other leaf reached (a Value the function closed over) gets its ``grad``
+      back afterwards.
+
+    ``create_graph`` may be a function of the set of leaves reached, deciding once
+    they are known (the transforms build Values only if ``root`` depends on a Value
+    the function closed over). Returns the gradients (``seed * 0`` for an input not
+    reached) and whether they were built as Values.
+    """
+    ops = [w._op for w in wrt]
+    for w in wrt:
+        w._op = None
+    try:
+        order = [] if root._op is None else _interior_toposort(root)
+        leaves = {root} if root._op is None else set()
+        add = leaves.add
+        for node in order:  # the leaves among the operands
+            a = node._a
+            b = node._b
+            if isinstance(a, Value) and a._op is None:
+                add(a)
+            if type(b) is tuple:
+                for x in b:
+                    if isinstance(x, Value) and x._op is None:
+                        add(x)
+            elif isinstance(b, Value) and b._op is None:
+                add(b)
+        saved = [(leaf, leaf.grad) for leaf in leaves]
+        if not isinstance(create_graph, bool):
+            create_graph = create_graph(leaves)
+        try:
+            for leaf in leaves:
+                leaf.grad = 0
+            root.grad = seed
+            _run_pullbacks(order, create_graph)
+            zero = _data(seed) * 0
+            grads = [w.grad if w in leaves else zero for w in wrt]
+        finally:
+            for leaf, grad in saved:
+                leaf.grad = grad
+    finally:
+        for w, op in zip(reversed(wrt), reversed(ops), strict=True):
+            w._op = op
+    return grads, create_graph
 
 
 def _backward_numbers(order: list[Value]) -> None:
@@ -738,4 +824,7 @@ def _pullback_generic(node: Value, g: Any, on_values: bool) -> None:
         ans = node.data
     for x, partial in zip(inputs, op.partials, strict=True):
         if isinstance(x, Value):
-            x.grad = x.grad + partial(ans, *args) * g
+            step = partial(ans, *args) * g
+            old = x.grad
+            # Starting from zero, take the step itself: 0 + step would add a node.
+            x.grad = step if type(old) is not Value and old == 0 else old + step

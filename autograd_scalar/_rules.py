@@ -146,8 +146,11 @@ def _pow(x: Any, y: Any) -> Any:
 
 
 def _pow_dx(ans: Any, x: Any, y: Any) -> Any:
-    if _is_zero(y):
-        return 0  # x**0 is the constant 1, even at x = 0
+    if _is_zero(y) and (_is_zero(x) or not isinstance(y, Value)):
+        # x**0 is the constant 1, even at x = 0. A Value exponent at 0 (create_graph)
+        # takes the general rule instead, also 0 but still a function of y:
+        # d2/dx dy x**y at y = 0 is 1/x.
+        return 0
     if _is_zero(x) and _data(y) < 1:
         return math.inf  # 0 < y < 1: the slope of x**y at 0 is vertical (sqrt'(0))
     return y * x ** (y - 1)
@@ -176,15 +179,17 @@ def _softplus(x: float) -> float:
 
 
 def _relu(x: Any) -> Any:
-    return x if x > 0 else x * 0  # x * 0 keeps the type: 0.0, 0 or Fraction(0)
+    if x > 0 or x != x:  # nan propagates, as in PyTorch
+        return x
+    return x - x if x > -math.inf else 0.0  # x - x: zero of x's type (0, Fraction)
 
 
 def _maximum(x: Any, y: Any) -> Any:
-    return x if x >= y else y
+    return x if x >= y or x != x else y  # a nan in either input propagates
 
 
 def _minimum(x: Any, y: Any) -> Any:
-    return x if x <= y else y
+    return x if x <= y or x != x else y
 
 
 def _tie_split(x: Any, y: Any) -> Any:
@@ -212,7 +217,7 @@ truediv = _define(
     "truediv",
     operator.truediv,
     lambda ans, x, y: _reciprocal(y),
-    lambda ans, x, y: -x / (y * y),
+    lambda ans, x, y: -ans / y,  # not -x / (y * y): y * y underflows at y = 1e-160
     domain=lambda x, y: y != 0,
 )
 pow_ = _define("pow", _pow, _pow_dx, _pow_dy, domain=lambda x, y: x > 0)
@@ -296,8 +301,12 @@ for _name, _prim in [
     ("truediv", truediv),
     ("pow", pow_),
 ]:
-    setattr(Value, f"__{_name}__", _prim.method())
-    setattr(Value, f"__r{_name}__", _prim.method(reflected=True))
+    for _dunder, _method in [
+        (f"__{_name}__", _prim.method()),
+        (f"__r{_name}__", _prim.method(reflected=True)),
+    ]:
+        _method.__name__ = _method.__qualname__ = _dunder
+        setattr(Value, _dunder, _method)
 Value.__neg__ = neg.method()  # type: ignore[method-assign]
 Value.__abs__ = abs_.method()  # type: ignore[method-assign]
 Value.__pos__ = lambda self: self  # type: ignore[method-assign]  # +x is x
@@ -305,4 +314,6 @@ for _prim in [
     exp, log, sqrt, sin, cos, tan, atan, tanh, sigmoid, relu, softplus, log1p,
     expm1, erf,
 ]:  # fmt: skip
-    setattr(Value, _prim.name, _prim.method())
+    _method = _prim.method()
+    _method.__name__ = _method.__qualname__ = _prim.name
+    setattr(Value, _prim.name, _method)

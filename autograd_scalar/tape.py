@@ -18,10 +18,11 @@ subclass of ``CompNode`` written as the seed writes one works unchanged.
 (30, 15, 10)
 
 **Traced replay.** ``trace(f, *example_args)`` runs ordinary ``Value`` code once,
-records its graph, and turns it into straight-line Python (``.source``) that computes
-the value and the gradient with respect to every argument from plain numbers, with no
-graph built. Decisions ``f`` takes on data (``x > 0``, ``bool(x)``, ``float(x)``)
-become guards: a call that would take another path is traced afresh.
+records its graph, and turns it into Python source (``.source``: straight-line code,
+with a loop where ``f`` repeated itself) that computes the value and the gradient with
+respect to every argument from plain numbers, with no graph built. Decisions ``f``
+takes on data (``x > 0``, ``bool(x)``, ``float(x)``) become guards: a call that would
+take another path is traced afresh.
 
 >>> g = trace(lambda x, y: x * y + y, 2.0, 3.0)
 >>> g.value_and_grad(4.0, 5.0)
@@ -35,7 +36,8 @@ import gc
 import inspect
 import keyword
 import math
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 from . import _engine
@@ -113,7 +115,7 @@ class Tape:
     def __len__(self) -> int:
         return len(self.computations)
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[CompNode]:
         return iter(self.computations)
 
 
@@ -420,12 +422,7 @@ class _Sym:
         self.run = run
 
     def _operand(self, y: Any) -> tuple[str, int]:
-        if type(y) is _Sym:
-            return y.code, y.prec
-        if _is_number(y) and not isinstance(y, Value | bool):
-            code = self.run.names.literal(y)
-            return code, _prec(code)
-        raise _Opaque
+        return _source(y, self.run.names)
 
     def _infix(self, x: Any, y: Any, op: str, prec: int, right: int) -> _Sym:
         """``x op y`` where x needs precedence ``prec`` (left-associative) or more
@@ -504,11 +501,28 @@ class _Sym:
     def __bool__(self) -> bool:
         return self.run.decide(self)
 
+    @staticmethod
+    def __apply_primitive__(primitive: Primitive, args: tuple[Any, ...]) -> _Sym:
+        """A primitive applied to a placeholder (sin's rule calls cos): a call."""
+        run = next(x.run for x in args if type(x) is _Sym)
+        operands = ", ".join(_source(x, run.names)[0] for x in args)
+        return _Sym(f"{run.names.bind(primitive.fn, '_f')}({operands})", _ATOM, run)
+
     def _opaque(self, *args: Any) -> Any:
         raise _Opaque
 
     __float__ = __int__ = __index__ = __complex__ = _opaque
     __round__ = __trunc__ = __floor__ = __ceil__ = _opaque
+
+
+def _source(y: Any, names: _Names) -> tuple[str, int]:
+    """Source for a placeholder or a plain number, and its precedence."""
+    if type(y) is _Sym:
+        return y.code, y.prec
+    if _is_number(y) and not isinstance(y, Value | bool):
+        code = names.literal(y)
+        return code, _prec(code)
+    raise _Opaque
 
 
 # A rule's symbolic result, a tree: ("code", source, precedence), ("number", n), or
@@ -683,7 +697,9 @@ def _parameter_names(f: Callable[..., Any], n: int) -> list[str]:
             name.isidentifier()
             and not keyword.iskeyword(name)
             and not name.startswith("_")
-            and not (name[:1] in "vgd" and name[1:].isdigit())
+            # the generated code's own names: v12, g3, c4_1, S0, ... (x3 is the
+            # fallback for argument 3 itself)
+            and (name == f"x{i}" or not re.fullmatch(r"[A-Za-z]\d+(_\d+)?", name))
             and not hasattr(builtins, name)  # the code calls abs(), float(), int()
             and kind
             in (
@@ -714,9 +730,10 @@ class _Var:
 class _Block:
     """A stretch of the trace that repeats: ``reps`` iterations of ``length`` nodes.
 
-    Iterations read only the arguments, constants and their own nodes, so one
-    iteration's code runs in a loop; constants that differ per iteration come from
-    the table ``consts``. Written once instead of ``reps`` times, the code compiles
+    Iterations read the arguments, constants, their own nodes, the previous
+    iteration's (``carried``) and nodes made before the loop, so one iteration's code
+    runs in a loop; constants that differ per iteration come from the table
+    ``consts``. Written once instead of ``reps`` times, the code compiles
     in a fraction of the time, and runs as fast.
     """
 
@@ -1211,6 +1228,7 @@ class _Program:
         order, nargs = self.order, self.nargs
         lines: list[str] = []
         self.contributions: dict[int, list[str]] = {}
+        self.maybe_zero: set[str] = set()
         self.grads = ["0"] * nargs
         out = self.out_index
         if out < 0 or not self.needs[out]:
@@ -1243,7 +1261,7 @@ class _Program:
         i: int,
         lines: list[str],
         contributions: dict[int, list[str]],
-        to_arguments: dict[int, list[str]] | None,
+        to_arguments: dict[int, list[tuple[str, str]]] | None,
         to_carried: dict[int, list[str]] | None = None,
         outer: int = 0,
     ) -> None:
@@ -1265,6 +1283,8 @@ class _Program:
             else:
                 g = f"d{i}" if i < nargs else f"g{i}"
                 self._sum(g, terms, lines, add=False)
+                if len(terms) == 1 and terms[0].endswith(" else 0)"):
+                    self.maybe_zero.add(g)  # relu's, say
         if i < nargs:
             self.grads[i] = g
             return
@@ -1283,7 +1303,7 @@ class _Program:
                 if term[1] < _PRODUCT:
                     text = f"({text})"
                 if to_arguments is not None and j < outer:
-                    to_arguments.setdefault(j, []).append(text)
+                    to_arguments.setdefault(j, []).append((g, text))
                 else:
                     contributions.setdefault(j, []).append(text)
             elif term is not None and type(j) is _Var and j.init >= 0:
@@ -1292,6 +1312,31 @@ class _Program:
                 text = term[0].format(*texts, g=g)
                 text = f"({text})" if term[1] < _PRODUCT else text
                 to_carried.setdefault(j.src, []).append(text)
+
+    def _accumulate(
+        self, b: int, to_arguments: dict[int, list[tuple[str, str]]], body: list[str]
+    ) -> None:
+        """Add one iteration's terms for nodes made before the loop to a<b>_<j>.
+
+        The terms of a gradient that is often exactly 0 (after a relu) are added
+        under ``if g:``, so an inactive unit costs one test, not a row of products.
+        """
+        plain: dict[int, list[str]] = {}
+        guarded: dict[str, list[tuple[int, str]]] = {}
+        for j, pairs in sorted(to_arguments.items()):
+            for g, text in pairs:
+                if g in self.maybe_zero:
+                    guarded.setdefault(g, []).append((j, text))
+                else:
+                    plain.setdefault(j, []).append(text)
+            self.contributions.setdefault(j, []).append(f"a{b}_{j}")
+        for j, terms in plain.items():
+            self._sum(f"a{b}_{j}", terms, body, add=True)
+        for g, items in guarded.items():
+            indent = "    " if len(items) > 1 else ""
+            if indent:
+                body.append(f"if {g}:")
+            body.extend(f"{indent}a{b}_{j} = a{b}_{j} + {text}" for j, text in items)
 
     def _backward_block(self, block: _Block, lines: list[str]) -> None:
         b = block.number
@@ -1320,7 +1365,7 @@ class _Program:
         for src in sources:
             local.setdefault(src, []).append(f"q{src}")
         body: list[str] = []
-        to_arguments: dict[int, list[str]] = {}
+        to_arguments: dict[int, list[tuple[str, str]]] = {}
         to_carried: dict[int, list[str]] = {}
         after_loop = {i: self.code[i] for i in block.saved}
         for i in block.saved:  # inside the loop, iteration 0's names stand for all
@@ -1328,16 +1373,18 @@ class _Program:
         for i in reversed(first):
             if self.needs[i]:
                 self._backward_node(i, body, local, to_arguments, to_carried, first[0])
-        for src, init in sources.items():
-            terms = to_carried.get(src, [])
-            body.append(f"q{src} = {' + '.join(terms) if terms else 0}")
-            if self.needs[init]:
-                self.contributions.setdefault(init, []).append(f"q{src}")
         for i, code in after_loop.items():
             self.code[i] = code
-        for j, terms in sorted(to_arguments.items()):
-            self._sum(f"a{b}_{j}", terms, body, add=True)
-            self.contributions.setdefault(j, []).append(f"a{b}_{j}")
+        self._accumulate(b, to_arguments, body)
+        if sources:
+            # Last, and all at once: a gradient above may be one of these q's.
+            carried = [" + ".join(to_carried.get(src, [])) or "0" for src in sources]
+            body.append(
+                f"{', '.join(f'q{src}' for src in sources)}, = {', '.join(carried)},"
+            )
+        for src, init in sources.items():
+            if self.needs[init]:
+                self.contributions.setdefault(init, []).append(f"q{src}")
         rows = ", ".join(f"({', '.join(row)},)" for row in zip(*columns, strict=True))
         lines.append(f"E{b} = [{rows}]")
         lines.extend(f"a{b}_{j} = 0" for j in sorted(to_arguments))
@@ -1511,12 +1558,14 @@ class Traced:
 def trace(f: Callable[..., Any], *example_args: Any) -> Traced:
     """Trace ``f`` (a function of Values) at ``example_args`` for fast replay.
 
-    ``f`` runs once on Values; its graph becomes straight-line Python over plain
-    numbers (``.source``). Call the result with numbers for f's value, or
-    ``.value_and_grad(*args)`` for the value and the gradient with respect to every
-    argument. Comparisons of Values and ``bool``/``float``/``int`` of a Value made
-    while tracing become guards: where f would decide otherwise, it is traced again.
-    Constants made inside f (``Value(3.0)``) are written into the trace.
+    ``f`` runs once on Values; its graph becomes Python over plain numbers
+    (``.source``), with a loop wherever f repeated the same computation, and each
+    local derivative written from the rule table. Call the result with numbers for
+    f's value, or ``.value_and_grad(*args)`` for the value and the gradient with
+    respect to every argument. Comparisons of Values and ``bool``/``float``/``int``
+    of a Value made while tracing become guards: where f would decide otherwise, it
+    is traced again. Constants made inside f (``Value(3.0)``) are written into the
+    trace.
 
     >>> def h(x):
     ...     return x * x if x > 0 else -3 * x

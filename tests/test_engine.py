@@ -102,6 +102,16 @@ class TestValue:
         assert min(a, b) is a
         assert sorted([b, a]) == [a, b]
 
+    def test_comparison_with_foreign_type(self) -> None:
+        """Comparing with a non-number is Python's TypeError naming both types."""
+        with pytest.raises(TypeError, match=r"Value.*str"):
+            _ = Value(1.0) < "a"  # type: ignore[operator]
+
+    def test_label_must_be_str(self) -> None:
+        """A label that is not a string is a TypeError."""
+        with pytest.raises(TypeError, match="label"):
+            Value(1.0, label=3)  # type: ignore[arg-type]
+
     def test_equality_and_hash_are_identity(self) -> None:
         """Two Values with equal data are distinct dict keys and set members."""
         a, b = Value(1.0), Value(1.0)
@@ -272,6 +282,11 @@ class TestBackward:
         x = Value(2.0)
         (x * x).backward(gradient=3.0)
         assert x.grad == 12.0
+
+    def test_bad_seed(self) -> None:
+        """A seed that is not a number is a TypeError naming it."""
+        with pytest.raises(TypeError, match="'a'"):
+            (Value(1.0) * 2).backward(gradient="a")
 
     def test_backward_on_a_leaf(self) -> None:
         """A leaf's own gradient is 1 (accumulated)."""
@@ -473,6 +488,53 @@ class TestModes:
         """An inf local derivative raises too (sqrt at 0)."""
         with ag.detect_anomaly(), pytest.raises(FloatingPointError, match=r"sqrt.*inf"):
             ag.sqrt(Value(0.0))
+
+    def test_detect_anomaly_names_inputs_and_line(self) -> None:
+        """A nan local derivative names the op, its inputs and this file's line."""
+        x = Value(-1.0)
+        with ag.detect_anomaly(), pytest.raises(FloatingPointError) as info:
+            x ** Value(2.0)  # d/dy x**y at x < 0 is nan
+        message = str(info.value)
+        assert "pow(-1.0, 2.0): local derivative 1 is nan" in message
+        assert f"{__file__}:" in message
+
+    def test_detect_anomaly_in_create_graph(self) -> None:
+        """backward(create_graph=True) checks the nodes it makes, at the user's line."""
+        x = Value(0.0)
+        with ag.detect_anomaly():
+            y = x**1.5  # value 0 and slope 1.5 x**0.5 = 0: fine
+            with pytest.raises(FloatingPointError) as info:
+                y.backward(create_graph=True)  # makes x**0.5, whose slope at 0 is inf
+        assert "pow(0.0, 0.5): local derivative 0 is inf" in str(info.value)
+        assert f"{__file__}:" in str(info.value)
+
+    def test_create_graph_grads_are_values(self) -> None:
+        """create_graph=True gives Values whose backward is the second derivative."""
+        x = Value(1.5)
+        y = ag.sin(x) * x
+        y.backward(create_graph=True)
+        first = x.grad  # cos(x) x + sin(x), by hand
+        assert isinstance(first, Value)
+        assert math.isclose(first.data, math.cos(1.5) * 1.5 + math.sin(1.5))
+        x.grad = 0
+        first.backward()  # -sin(x) x + 2 cos(x), by hand
+        assert math.isclose(x.grad, -math.sin(1.5) * 1.5 + 2 * math.cos(1.5))
+
+    def test_no_grad_is_task_local(self) -> None:
+        """An asyncio task started inside no_grad keeps it; one outside does not."""
+        import asyncio
+
+        async def leaf() -> bool:
+            await asyncio.sleep(0)
+            return (Value(1.0) * 2).is_leaf
+
+        async def main() -> tuple[bool, bool]:
+            with ag.no_grad():
+                inside = asyncio.create_task(leaf())
+            outside = asyncio.create_task(leaf())
+            return await inside, await outside
+
+        assert asyncio.run(main()) == (True, False)
 
     def test_anomaly_off_by_default(self) -> None:
         """Outside detect_anomaly, nan and inf flow through as in Python."""

@@ -208,6 +208,23 @@ class TestConventionsAtKinks:
         assert all(math.isnan(g) for g in self.grads(ag.atan2, 0.0, 0.0))
 
 
+class TestNonFinite:
+    """nan and inf inputs behave as in PyTorch."""
+
+    def test_relu_at_infinities(self) -> None:
+        """relu(-inf) = 0 and relu(inf) = inf."""
+        assert ag.relu(-math.inf) == 0.0
+        assert ag.relu(math.inf) == math.inf
+
+    @pytest.mark.parametrize("f", [ag.relu, ag.maximum, ag.minimum])
+    def test_nan_propagates(self, f: Callable[..., Any]) -> None:
+        """A nan input gives a nan output, whichever slot it is in."""
+        for args in (
+            [(math.nan,)] if f is ag.relu else [(math.nan, 1.0), (1.0, math.nan)]
+        ):
+            assert math.isnan(f(*args))
+
+
 class TestStableForms:
     """Functions that must not overflow at large arguments."""
 

@@ -13,10 +13,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given
 from test_rules import points
 
 import autograd_scalar as ag
 from autograd_scalar import Value, trace
+from autograd_scalar.testing.strategies import expressions
 
 
 def engine(f: Callable[..., Any], *args: float) -> tuple[Any, tuple[Any, ...]]:
@@ -35,6 +37,21 @@ def assert_close(got: tuple[Any, tuple[Any, ...]], want: Any) -> None:
     assert len(got[1]) == len(want[1])
     for g, w in zip(got[1], want[1], strict=True):
         assert g == pytest.approx(w, rel=1e-9, abs=1e-12, nan_ok=True)
+
+
+def check_at_points(f: Callable[..., Any], pts: list[tuple[float, ...]]) -> None:
+    """Trace f at the first point the engine can do; compare at every point."""
+    g = None
+    for p in pts:
+        try:
+            want = engine(f, *p)
+        except ArithmeticError:  # overflow: the trace raises it too
+            if g is not None:
+                with pytest.raises(ArithmeticError):
+                    g.value_and_grad(*p)
+            continue
+        g = g or trace(f, *p)
+        assert_close(g.value_and_grad(*p), want)
 
 
 def random_points(n: int, arity: int, seed: int, low: float = -2, high: float = 2):  # type: ignore[no-untyped-def]
@@ -172,6 +189,104 @@ class TestFunctions:
             assert_close(g.value_and_grad(*p), engine(loss, *p))
 
 
+UNARY: list[Callable[[Any], Any]] = [
+    lambda a: -a,
+    abs,
+    ag.tanh,
+    ag.sigmoid,
+    ag.sin,
+    ag.atan,
+    ag.relu,
+    ag.softplus,
+    ag.erf,
+    lambda a: a**2,
+    lambda a: 2.5**a,
+    lambda a: ag.exp(ag.tanh(a)),
+    lambda a: ag.log(1 + a * a),
+    lambda a: ag.sqrt(2 + ag.sin(a)),
+]
+BINARY: list[Callable[[Any, Any], Any]] = [
+    lambda a, b: a + b,
+    lambda a, b: a - b,
+    lambda a, b: a * b,
+    lambda a, b: a / (1.5 + ag.tanh(b)),
+    lambda a, b: (1 + a * a) ** ag.tanh(b),
+    lambda a, b: 3 - a * -b,
+    lambda a, b: ag.maximum(a, b),
+    lambda a, b: ag.minimum(a, b),
+    lambda a, b: ag.atan2(a, 2 + b * b),
+    lambda a, b: ag.hypot(a, b),
+]
+
+
+def random_expression(rng: random.Random, depth: int) -> Callable[..., Any]:
+    """A random function of (x, y, z): primitives, constants, shared subterms."""
+    if depth == 0:
+        pick = rng.randrange(4)
+        c = round(rng.uniform(-2, 2), 3)
+        return [lambda *v: v[0], lambda *v: v[1], lambda *v: v[2], lambda *v: c][pick]
+    if rng.random() < 0.4:
+        op1 = rng.choice(UNARY)
+        inner = random_expression(rng, depth - 1)
+        return lambda *v: op1(inner(*v))
+    op2 = rng.choice(BINARY)
+    left = random_expression(rng, depth - 1)
+    if rng.random() < 0.3:  # a shared subterm: both operands the same node
+        return lambda *v: (lambda t: op2(t, t * 0.5))(left(*v))
+    right = random_expression(rng, depth - 1)
+    return lambda *v: op2(left(*v), right(*v))
+
+
+class TestRandomExpressions:
+    """Random compositions of the table: precedence, constants, reuse, inlining."""
+
+    @pytest.mark.parametrize("seed", range(40))
+    def test_matches_engine(self, seed: int) -> None:
+        """Traced value and gradients equal the engine's (or its error) at points."""
+        rng = random.Random(seed)
+        expr = random_expression(rng, rng.randrange(1, 6))
+
+        def f(x: Any, y: Any, z: Any) -> Any:
+            return expr(x, y, z) * 1.0 + x * 0  # always a Value
+
+        check_at_points(f, random_points(15, 3, seed=seed))
+
+
+BUILTIN_NAMES = sorted(ag.registered())  # before other tests register their own
+
+
+class TestRandomDags:
+    """The testing strategies' random DAGs over the table, traced."""
+
+    @given(expressions(primitives=BUILTIN_NAMES))
+    def test_matches_engine(self, case: tuple[Any, tuple[float, ...]]) -> None:
+        """At the drawn point, replay gives the engine's value and gradients."""
+        f, args = case
+        assert_close(trace(f, *args).value_and_grad(*args), engine(f, *args))
+
+
+class TestRandomLoops:
+    """Random loop bodies: carried values, values made before the loop, constants."""
+
+    @pytest.mark.parametrize("seed", range(40))
+    def test_matches_engine(self, seed: int) -> None:
+        """Traced loops give the engine's value and gradients at random points."""
+        rng = random.Random(1000 + seed)
+        body = random_expression(rng, rng.randrange(1, 4))
+        steps, shared, collect = rng.randrange(3, 25), rng.random() < 0.5, rng.random()
+
+        def f(x: Any, y: Any, z: Any) -> Any:
+            invariant = ag.tanh(x * y) if shared else x
+            s, outs = z, []
+            for k in range(steps):
+                s = body(s, invariant, 0.1 * k - 1) * 0.5 + s * 0.25
+                if collect < 0.5:
+                    outs.append(s * (k % 3 - 1))
+            return sum(outs) + s * y
+
+        check_at_points(f, random_points(10, 3, seed=seed))
+
+
 class TestGuards:
     """Decisions on data become guards; a call that decides otherwise re-traces."""
 
@@ -257,6 +372,16 @@ class TestTraceDetails:
         source = trace(f, 1.0, 2.0).source
         compile(source, "<test>", "exec")
         assert source.startswith("def value_and_grad(alpha, beta):")
+
+    def test_parameter_names_that_clash(self) -> None:
+        """Parameters named like the generated code's variables are renamed."""
+
+        def f(v1: Any, S0: Any, abs: Any, x0: Any) -> Any:  # noqa: N803 -- clashing on purpose
+            return v1 * S0 + abs * x0
+
+        g = trace(f, 1.0, 2.0, 3.0, 4.0)
+        assert g.source.startswith("def value_and_grad(x0, x1, x2, x3):")
+        assert g.value_and_grad(1.0, 2.0, 3.0, 4.0) == (14.0, (2.0, 1.0, 4.0, 3.0))
 
     def test_replay_error_is_fs_error(self) -> None:
         """Where replay fails (log of a negative), f's own error is raised."""

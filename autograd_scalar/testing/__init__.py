@@ -31,6 +31,19 @@ def _reverse_grads(
     return xs, [x.grad for x in xs]
 
 
+def _reverse_hessian(f: Callable[..., Any], args: Sequence[float]) -> list[list[Any]]:
+    """Second derivatives, reverse over reverse: row i is the gradient of df/dargi."""
+    xs, first = _reverse_grads(f, args, create_graph=True)
+    rows = []
+    for gi in first:
+        for x in xs:
+            x.grad = 0
+        if isinstance(gi, Value):  # otherwise df/dargi is a constant: its row is 0
+            gi.backward()
+        rows.append([x.grad for x in xs])
+    return rows
+
+
 def _ith_grad(f: Callable[..., Any], i: int, point: list[float]) -> Any:
     return _reverse_grads(f, point)[1][i]
 
@@ -74,7 +87,8 @@ def check_grad(
     >>> import autograd_scalar as ag
     >>> check_grad(lambda x, y: ag.sin(x) * y, 0.5, 2.0, order=2)
     True
-    >>> bad = ag.primitive(lambda x: x**3, lambda x: 2 * x**2, name="bad_cube")
+    >>> # A wrong rule (d/dx x**3 is 3x**2), made without registering it:
+    >>> bad = ag.Primitive("bad_cube", lambda x: x**3, (lambda ans, x: 2 * x**2,))
     >>> check_grad(bad, 1.3)
     Traceback (most recent call last):
     ...
@@ -110,15 +124,7 @@ def check_grad(
         if not _close(got, want, atol, rtol):
             return fail(f"d/darg{i}", got, want)
     if order == 2:
-        xs, first = _reverse_grads(f, args, create_graph=True)
-        for i, gi in enumerate(first):
-            if isinstance(gi, Value):
-                for x in xs:
-                    x.grad = 0
-                gi.backward()
-                row = [x.grad for x in xs]
-            else:
-                row = [0 for _ in xs]
+        for i, row in enumerate(_reverse_hessian(f, args)):
             for j, got in enumerate(row):
                 # d/dargj of the reverse-mode d/dargi, by central differences
                 want = _central_difference(partial(_ith_grad, f, i), args, j, eps)
