@@ -177,7 +177,11 @@ class SumOfProducts:
         rng = random.Random(seed)
         self.xs = [engine.leaf(rng.uniform(-1, 1)) for _ in range(terms)]
         self.ws = [engine.leaf(rng.uniform(-1, 1)) for _ in range(terms)]
-        self.leaves = (*self.xs, *self.ws)
+
+    @property
+    def leaves(self) -> list[Any]:
+        # Made on demand: a list kept here would count in the graph's memory.
+        return self.xs + self.ws
 
     def forward(self) -> Any:
         xs, ws = self.xs, self.ws
