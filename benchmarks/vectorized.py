@@ -10,20 +10,22 @@ dozen operations (below) at 1,000,000 points. Three ways:
 
 The two per-point ways are timed on a sample of the points (``--sample``) and scaled
 per point to the full count; the output says so. Runs are interleaved, medians
-reported, as in ``compare_micrograd.py``.
+reported, and a garbage collection runs untimed before each timed call.
 
-    python benchmarks/vectorized.py [--points N] [--sample M] [--repeats R] [--cpu]
+    python -m benchmarks.vectorized [--points N] [--sample M] [--repeats R] [--cpu]
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import statistics
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from compare_micrograd import compare
 
 import autograd_scalar as ag
 
@@ -33,6 +35,23 @@ def f(x: Any, y: Any) -> Any:
     u = x * y + x.sin()
     v = (u.tanh() * y.exp() + (x * x + 1).log()) / (1 + abs(y))
     return v - (x - y).relu() * 0.5
+
+
+def compare(
+    runs: dict[str, Callable[[], Any]], repeats: int, clock: Callable[[], float]
+) -> dict[str, float]:
+    """Median seconds per call of each runner, interleaved, after a warm-up."""
+    for run in runs.values():
+        run()
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    names = list(runs)
+    for r in range(repeats):
+        for name in names if r % 2 == 0 else reversed(names):
+            gc.collect()
+            start = clock()
+            runs[name]()
+            times[name].append(clock() - start)
+    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
