@@ -25,11 +25,11 @@ from hypothesis.errors import NoSuchExample
 import autograd_scalar as ag
 from autograd_scalar import Value, _rules
 from autograd_scalar.testing import check_grad
+from autograd_scalar.testing._plugin import _hypothesis_setup_hook
 from autograd_scalar.testing.strategies import (
     Constant,
     Expression,
     Node,
-    _hypothesis_setup_hook,
     _safe,
     expressions,
     values,
@@ -465,6 +465,17 @@ class TestPlugin:
         (target,) = declared.values()
         module, _, name = target.partition(":")
         assert getattr(importlib.import_module(module), name) is _hypothesis_setup_hook
+
+    def test_strategies_imported_before_hypothesis(self, tmp_path: Path) -> None:
+        """A script may import the strategies first: the plugin loads no half module."""
+        done = run_python(
+            "from autograd_scalar.testing.strategies import values\n"
+            "print(type(values().example()).__name__)",
+            tmp_path,
+            plugin=True,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == "Value"
 
     def test_entry_point_through_hypothesis(self, tmp_path: Path) -> None:
         """Hypothesis itself loads the declared entry point when it is imported."""

@@ -50,15 +50,6 @@ def values(
     )
 
 
-def _hypothesis_setup_hook() -> None:
-    """Make ``st.from_type(Value)`` draw from ``values()``.
-
-    Hypothesis calls this when it is imported, through the ``hypothesis`` entry
-    point this package declares.
-    """
-    st.register_type_strategy(Value, values())
-
-
 # -------------------------------------------------------------------------------------
 # Expressions
 # -------------------------------------------------------------------------------------
