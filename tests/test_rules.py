@@ -16,39 +16,15 @@ import pytest
 import sympy
 
 import autograd_scalar as ag
-from autograd_scalar import Value
+from autograd_scalar import Value, viz
 from autograd_scalar.testing import check_grad
 
 BUILTINS = dict(ag.registered())
 
-# Independent definitions of each primitive, written in sympy.
-SYMPY: dict[str, Callable[..., Any]] = {
-    "add": lambda x, y: x + y,
-    "sub": lambda x, y: x - y,
-    "mul": lambda x, y: x * y,
-    "truediv": lambda x, y: x / y,
-    "pow": lambda x, y: x**y,
-    "neg": lambda x: -x,
-    "abs": lambda x: sympy.Abs(x),
-    "exp": sympy.exp,
-    "expm1": lambda x: sympy.exp(x) - 1,
-    "log": sympy.log,
-    "log1p": lambda x: sympy.log(1 + x),
-    "sqrt": sympy.sqrt,
-    "sin": sympy.sin,
-    "cos": sympy.cos,
-    "tan": sympy.tan,
-    "atan": sympy.atan,
-    "atan2": sympy.atan2,
-    "hypot": lambda x, y: sympy.sqrt(x**2 + y**2),
-    "tanh": sympy.tanh,
-    "sigmoid": lambda x: 1 / (1 + sympy.exp(-x)),
-    "softplus": lambda x: sympy.log(1 + sympy.exp(x)),
-    "relu": lambda x: sympy.Max(x, 0),
-    "erf": sympy.erf,
-    "maximum": sympy.Max,
-    "minimum": sympy.Min,
-}
+# Each built-in primitive written in sympy: viz's export table (viz.to_sympy uses it).
+# It is independent of the rule table under test: the forwards here are sympy's,
+# those of the table are math's, and every derivative below is sympy's own.
+SYMPY: dict[str, Callable[..., Any]] = viz._sympy_rules(sympy)
 
 
 def points(prim: ag.Primitive, n: int = 25, seed: int = 0) -> list[tuple[float, ...]]:
