@@ -12,12 +12,9 @@ from functools import partial
 from typing import Any
 
 from .._engine import Value
+from ..functional import _name
 
 __all__ = ["check_grad"]
-
-
-def _name(f: Callable[..., Any]) -> str:
-    return str(getattr(f, "name", None) or getattr(f, "__name__", None) or repr(f))
 
 
 def _reverse_grads(
