@@ -299,12 +299,6 @@ def _serve_torch(conn: Connection, plan: Plan, names: tuple[str, ...]) -> None:
             conn.send(own_nodes(engine, workloads[name]))
 
 
-def has_trace() -> bool:
-    import autograd_scalar
-
-    return hasattr(autograd_scalar, "trace")
-
-
 def measure(plan: Plan) -> Results:
     """Run every workload on every engine; the targets are evaluated afterwards."""
     results = Results()
@@ -384,13 +378,11 @@ def own_nodes(engine: w.Engine, workload: Any) -> int:
 
 
 def add_replay(runners: dict[str, Runner], plan: Plan, results: Results) -> Any:
-    """Add traced replay to the demo step's runners, if ``trace`` is available.
+    """Add traced replay to the demo step's runners.
 
     Also measures what tracing and preparing the replay costs (median of three).
-    Returns the replay, or None.
+    Returns the replay.
     """
-    if not has_trace():
-        return None
     traced = w.TracedDemoStep(plan.points)
     traced.prepare()  # warm up
     costs = []

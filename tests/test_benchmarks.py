@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-import autograd_scalar
 from benchmarks import _workloads as w
 from benchmarks import suite
 
@@ -87,8 +86,6 @@ class TestWorkloads:
 
     def test_traced_replay_matches(self) -> None:
         """The traced replay of the demo step gives this engine's loss and gradients."""
-        if not hasattr(autograd_scalar, "trace"):
-            pytest.skip("autograd_scalar.trace is not in this build")
         traced = w.TracedDemoStep(SIZES["points"])
         value, grads = traced.prepare().value_and_grad(*traced.params)
         expected_value, expected = gradients(w.ours())["demo"]
