@@ -249,16 +249,6 @@ class Primitive:
         mode = _mode
         new = _new
 
-        def make(data: Any, x: Any, y: Any) -> Value:
-            out = new(value)
-            out.data = data
-            out.grad = 0
-            out.label = ""
-            out._op = op
-            out._a = x
-            out._b = y
-            return out
-
         def unary(x: Value) -> Value:
             try:
                 data = fn(x.data)
@@ -266,7 +256,7 @@ class Primitive:
                 raise _forward_error(op, err, (x,)) from None
             if mode() != _RECORD:
                 return _record(op, data, (x,))
-            out = new(value)  # make(), inlined on the hot path
+            out = new(value)  # the node, made inline: the hot path
             out.data = data
             out.grad = 0
             out.label = ""
@@ -285,7 +275,7 @@ class Primitive:
                 raise _forward_error(op, err, (x, y)) from None
             if mode() != _RECORD:
                 return _record(op, data, (x, y))
-            out = new(value)  # make(), inlined on the hot path
+            out = new(value)  # the node, made inline: the hot path
             out.data = data
             out.grad = 0
             out.label = ""
@@ -302,9 +292,7 @@ class Primitive:
                 data = fn(xd, y.data)
             except (ArithmeticError, ValueError) as err:
                 raise _forward_error(op, err, (x, y)) from None
-            if mode() != _RECORD:
-                return _record(op, data, (x, y))
-            return make(data, x, y)
+            return _record(op, data, (x, y))  # a constant on the left: the rarer form
 
         if self.arity == 1 and not reflected:
             return unary
