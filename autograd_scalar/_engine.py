@@ -167,10 +167,7 @@ class Primitive:
     # __weakref__: tape's caches of per-primitive code are weak-keyed.
     __slots__ = (
         "__weakref__",
-        "_c0",
-        "_c1",
-        "_d0",
-        "_d1",
+        "_pullback",
         "arity",
         "domain",
         "fn",
@@ -183,9 +180,12 @@ class Primitive:
         self,
         name: str,
         fn: Callable[..., Any],
-        partials: tuple[Partial, ...],
+        partials: tuple[Partial | str, ...],
         domain: Callable[..., bool] | None = None,
         numpy: str | None = None,
+        *,
+        params: str = "",
+        namespace: dict[str, Any] | None = None,
     ) -> None:
         if not partials:
             raise ValueError(
@@ -193,16 +193,17 @@ class Primitive:
             )
         self.name = name
         self.fn = fn
-        self.partials = partials
         self.arity = len(partials)
         self.domain = domain
         self.numpy = numpy
-        # The first two partials, unpacked for the hot loop in backward, with their
-        # values where they are constants.
-        self._d0 = partials[0]
-        self._d1 = partials[1] if len(partials) > 1 else partials[0]
-        self._c0 = _constant_partial(self._d0, self.arity)
-        self._c1 = _constant_partial(self._d1, self.arity)
+        # A partial given as source text is an expression in ``ans`` and the inputs
+        # (named by ``params``: x, or x, y), evaluated in ``namespace``.
+        names = params or ", ".join("xyzuvw"[: self.arity])
+        self.partials = tuple(
+            p if callable(p) else eval(f"lambda ans, {names}: {p}", namespace)
+            for p in partials
+        )
+        self._pullback = _generate_pullback(self, partials, names, namespace or {})
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}/{self.arity}>"
@@ -327,6 +328,94 @@ def _constant_partial(partial: Partial, arity: int) -> int | float | None:
     except Exception:  # it looked at its inputs: not a constant
         return None
     return out if type(out) is int or type(out) is float else None
+
+
+Pullback = Callable[["Value", Any, Any], None]
+"""``pullback(node, g, zero)``: add ``g`` times each local partial of ``node`` to the
+gradient of each operand that is a Value (first order, on plain numbers)."""
+
+
+def _generate_pullback(
+    op: Primitive,
+    given: tuple[Partial | str, ...],
+    params: str,
+    namespace: dict[str, Any],
+) -> Pullback:
+    """Write and compile ``op``'s pullback, the chain rule at one of its nodes.
+
+    Backward calls it once per node, so it is generated for the primitive: a
+    partial given as source text is evaluated inline, a partial that is a constant
+    (add's 1, found by ``_constant_partial``) is not evaluated at all (a 1 passes
+    ``g`` on as it is), and any other is called. An operand's first contribution is
+    stored rather than added to its zero (``zero``, the pass's mark, or a fresh
+    leaf's 0). Beyond two operands, the generic pullback is used.
+    """
+    if op.arity > 2:
+        return lambda node, g, zero: _pullback_generic(node, g, False)
+    inputs = [name.strip() for name in params.split(",")]
+    closure: dict[str, Any] = {"_Value": Value, "_fresh": _FRESH}
+    steps: list[
+        tuple[str, set[str]]
+    ] = []  # per operand: the source of its contribution, and the names it reads
+    for k, (partial, rule) in enumerate(zip(op.partials, given, strict=True)):
+        constant = _constant_partial(partial, op.arity)
+        if constant is not None:
+            closure[f"_c{k}"] = constant
+            steps.append(("_g" if constant == 1 else f"_c{k} * _g", set()))
+        elif isinstance(rule, str):
+            names = set(compile(rule, f"<{op.name} partial>", "eval").co_names)
+            steps.append((f"({rule}) * _g", names))
+        else:
+            closure[f"_d{k}"] = partial
+            steps.append((f"_d{k}(ans, {params}) * _g", {"ans", *inputs}))
+
+    def update(k: int, operand: str, indent: str) -> list[str]:
+        return [
+            f"{indent}_s = {steps[k][0]}",
+            f"{indent}_o = {operand}.grad",
+            f"{indent}{operand}.grad = _s if _o is _zero or _o is _fresh else _o + _s",
+        ]
+
+    def reads(ks: list[int], sources: list[str], indent: str) -> list[str]:
+        used = set().union(*(steps[k][1] for k in ks))
+        return [
+            f"{indent}{name} = {source}"
+            for name, source in zip(inputs, sources, strict=True)
+            if name in used
+        ]
+
+    lines = ["def pullback(_node, _g, _zero):", "    _a = _node._a"]
+    if any("ans" in names for _, names in steps):
+        lines.append("    ans = _node.data")
+    if op.arity == 1:
+        lines += reads([0], ["_a.data"], "    ") + update(0, "_a", "    ")
+    else:
+        is_value = "type({0}) is _Value or isinstance({0}, _Value)"
+        lines += [
+            "    _b = _node._b",
+            f"    if {is_value.format('_b')}:",
+            f"        if {is_value.format('_a')}:",
+            *reads([0, 1], ["_a.data", "_b.data"], " " * 12),
+            *update(0, "_a", " " * 12),
+            *update(1, "_b", " " * 12),
+            "        else:",
+            *reads([1], ["_a", "_b.data"], " " * 12),
+            *update(1, "_b", " " * 12),
+            "    else:",
+            *reads([0], ["_a.data", "_b"], " " * 8),
+            *update(0, "_a", " " * 8),
+        ]
+    # The pullback closes over its constants and reads the namespace's names live
+    # (sin's rule calls cos, defined after sin).
+    factory = "\n".join(
+        [f"def factory({', '.join(closure)}):"]
+        + ["    " + line for line in lines]
+        + ["    return pullback"]
+    )
+    scope: dict[str, Any] = {}
+    exec(compile(factory, f"<pullback of {op.name}>", "exec"), namespace, scope)
+    pullback: Pullback = scope["factory"](**closure)
+    return pullback
 
 
 _FRESH: Final = 0  # the grad of a new leaf (the int 0, a single object in CPython)
@@ -713,6 +802,12 @@ def _interior_toposort(root: Value) -> list[Value]:
     nodes are recomputed by each pass, never accumulated across passes), and the
     search must expand each shared node once. One store does both: the reset writes
     a zero unique to this pass, so ``node.grad is zero`` means "already visited".
+
+    The search walks *spines*: from a node it follows the one operand still to
+    visit, collecting nodes in a list, and emits the list reversed where the spine
+    ends; a chain of a million operations is one spine. A node with two operands to
+    visit ends its spine, which waits on the stack (under ``_EXIT``) until both are
+    emitted, unless one of them can be emitted at once.
     """
     zero = _Visited()
     order: list[Value] = []
@@ -724,32 +819,91 @@ def _interior_toposort(root: Value) -> list[Value]:
     while stack:
         node = pop()
         if node is _EXIT:
-            emit(pop())
+            order.extend(reversed(pop()))
             continue
         if node.grad is zero:
             continue
-        node.grad = zero
-        push(node)
-        push(_EXIT)
-        a = node._a
-        b = node._b
-        if b is None:  # unary: a is a Value
-            if a._op is not None and a.grad is not zero:
-                push(a)
-        elif type(b) is tuple:
-            for x in (a, *b):
-                if isinstance(x, value) and x._op is not None and x.grad is not zero:
-                    push(x)
-        else:
-            # Test for a Value first: one operand may be a constant.
-            if isinstance(a, value) and a._op is not None and a.grad is not zero:
-                push(a)
-            if isinstance(b, value) and b._op is not None and b.grad is not zero:
-                push(b)
+        spine: list[Value] | None = []
+        grow = spine.append  # type: ignore[union-attr]
+        while True:
+            node.grad = zero
+            grow(node)
+            a = node._a
+            b = node._b
+            if b is None:  # unary: a is a Value
+                if a._op is not None and a.grad is not zero:
+                    node = a
+                    continue
+                break
+            if type(b) is tuple:
+                push(spine)
+                push(_EXIT)
+                spine = None
+                for x in (a, *b):
+                    if (
+                        isinstance(x, value)
+                        and x._op is not None
+                        and x.grad is not zero
+                    ):
+                        push(x)
+                break
+            # Binary: test for a Value first, as one operand may be a constant.
+            if (
+                (type(a) is value or isinstance(a, value))
+                and a._op is not None
+                and a.grad is not zero
+            ):
+                if (
+                    b is not a  # x * x follows x once
+                    and (type(b) is value or isinstance(b, value))
+                    and b._op is not None
+                    and b.grad is not zero
+                ):
+                    # b can be emitted at once if its operands have been (b is a
+                    # product of a weight and an input, say); otherwise this spine
+                    # waits for both.
+                    x = b._a
+                    y = b._b
+                    if y is None:
+                        ready = x._op is None or x.grad is zero
+                    elif type(y) is tuple:
+                        ready = False
+                    else:
+                        ready = (
+                            not (type(x) is value or isinstance(x, value))
+                            or x._op is None
+                            or x.grad is zero
+                        ) and (
+                            not (type(y) is value or isinstance(y, value))
+                            or y._op is None
+                            or y.grad is zero
+                        )
+                    if ready:
+                        b.grad = zero
+                        emit(b)
+                    else:
+                        push(spine)
+                        push(_EXIT)
+                        spine = None
+                        push(a)
+                        push(b)
+                        break
+                node = a
+                continue
+            if (
+                (type(b) is value or isinstance(b, value))
+                and b._op is not None
+                and b.grad is not zero
+            ):
+                node = b
+                continue
+            break
+        if spine is not None:
+            order.extend(reversed(spine))
     return order
 
 
-_EXIT: Final = object()  # on the search stack: "the node below me is complete"
+_EXIT: Final = object()  # on the search stack: "the spine below me is complete"
 
 
 # One backward pass at a time: a pass marks the nodes it visits (their grad) and
@@ -841,52 +995,14 @@ def _gradients(
 
 
 def _backward_numbers(order: list[Value], zero: int) -> None:
-    """First order: every partial is evaluated on plain numbers (the fast path).
+    """First order: every node's generated pullback, on plain numbers (the fast path).
 
-    Two savings, both invisible in the results: a partial that is a constant (add's
-    1, sub's -1, found by ``_constant_partial``) is not called, and a 1 passes the
-    gradient on as it is; and a node's first contribution is stored rather than
-    added to its zero (``zero``, this pass's mark, or a fresh leaf's 0).
+    ``zero`` is this pass's mark (see ``_interior_toposort``): a gradient that is
+    still ``zero``, or a fresh leaf's 0, is replaced by a node's first contribution
+    rather than added to.
     """
-    value = Value
-    fresh = _FRESH
     for node in reversed(order):
-        op: Primitive = node._op  # type: ignore[assignment]
-        g = node.grad
-        a = node._a
-        b = node._b
-        if b is None:  # unary
-            c = op._c0
-            if c is None:
-                step = op._d0(node.data, a.data) * g
-            else:
-                step = g if c == 1 else c * g
-            old = a.grad
-            a.grad = step if old is zero or old is fresh else old + step
-        elif type(b) is not tuple:  # binary; one operand may be a constant
-            a_var = type(a) is value or isinstance(a, value)
-            b_var = type(b) is value or isinstance(b, value)
-            c0 = op._c0
-            c1 = op._c1
-            if c0 is None or c1 is None:
-                ad = a.data if a_var else a
-                bd = b.data if b_var else b
-            if a_var:
-                if c0 is None:
-                    step = op._d0(node.data, ad, bd) * g
-                else:
-                    step = g if c0 == 1 else c0 * g
-                old = a.grad
-                a.grad = step if old is zero or old is fresh else old + step
-            if b_var:
-                if c1 is None:
-                    step = op._d1(node.data, ad, bd) * g
-                else:
-                    step = g if c1 == 1 else c1 * g
-                old = b.grad
-                b.grad = step if old is zero or old is fresh else old + step
-        else:  # three or more operands
-            _pullback_generic(node, g, False)
+        node._op._pullback(node, node.grad, zero)  # type: ignore[union-attr]
 
 
 def _pullback_generic(node: Value, g: Any, on_values: bool) -> None:

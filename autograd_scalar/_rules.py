@@ -60,11 +60,14 @@ _BUILTIN: set[str] = set()
 def _define(
     name: str,
     fn: Callable[..., Any],
-    *partials: Partial,
+    *partials: str,
     domain: Callable[..., bool] | None = None,
     numpy: str | None = None,
+    params: str = "",
 ) -> Any:  # Any: a Primitive, used as a function of numbers or Values
-    prim = Primitive(name, fn, partials, domain, numpy)
+    prim = Primitive(
+        name, fn, partials, domain, numpy, params=params, namespace=globals()
+    )
     _REGISTRY[name] = prim
     _BUILTIN.add(name)
     return prim
@@ -213,73 +216,71 @@ _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 # -------------------------------------------------------------------------------------
 
 # -- Arithmetic ---------------------------------------------------------------------
-add = _define(
-    "add", operator.add, lambda ans, x, y: 1, lambda ans, x, y: 1, numpy="np.add"
-)
-sub = _define(
-    "sub", operator.sub, lambda ans, x, y: 1, lambda ans, x, y: -1, numpy="np.subtract"
-)
-mul = _define(
-    "mul", operator.mul, lambda ans, x, y: y, lambda ans, x, y: x, numpy="np.multiply"
-)
+add = _define("add", operator.add, "1", "1", numpy="np.add")
+sub = _define("sub", operator.sub, "1", "-1", numpy="np.subtract")
+mul = _define("mul", operator.mul, "y", "x", numpy="np.multiply")
 truediv = _define(
     "truediv",
     operator.truediv,
-    lambda ans, x, y: _reciprocal(y),
-    lambda ans, x, y: -ans / y,  # not -x / (y * y): y * y underflows at y = 1e-160
+    "_reciprocal(y)",
+    "-ans / y",  # not -x / (y * y): y * y underflows at y = 1e-160
     domain=lambda x, y: y != 0,
     numpy="np.true_divide",
 )
 pow_ = _define(
-    "pow", _pow, _pow_dx, _pow_dy, domain=lambda x, y: x > 0, numpy="np.power"
+    "pow",
+    _pow,
+    "_pow_dx(ans, x, y)",
+    "_pow_dy(ans, x, y)",
+    domain=lambda x, y: x > 0,
+    numpy="np.power",
 )
-neg = _define("neg", operator.neg, lambda ans, x: -1, numpy="np.negative")
-abs_ = _define(
-    "abs", abs, lambda ans, x: _sign(x), domain=lambda x: x != 0, numpy="np.abs"
-)
+neg = _define("neg", operator.neg, "-1", numpy="np.negative")
+abs_ = _define("abs", abs, "_sign(x)", domain=lambda x: x != 0, numpy="np.abs")
 
 # -- Exponentials and logarithms -------------------------------------------------
-exp = _define("exp", math.exp, lambda ans, x: ans, numpy="np.exp")
-expm1 = _define("expm1", math.expm1, lambda ans, x: ans + 1, numpy="np.expm1")
+exp = _define("exp", math.exp, "ans", numpy="np.exp")
+expm1 = _define("expm1", math.expm1, "ans + 1", numpy="np.expm1")
 log = _define(
     "log",
     math.log,
-    lambda ans, x: _reciprocal(x),
+    "_reciprocal(x)",
     domain=lambda x: x > 0,
     numpy="np.log",
 )
 log1p = _define(
     "log1p",
     math.log1p,
-    lambda ans, x: 1 / (1 + x),
+    "1 / (1 + x)",
     domain=lambda x: x > -1,
     numpy="np.log1p",
 )
 sqrt = _define(
     "sqrt",
     math.sqrt,
-    lambda ans, x: math.inf if _is_zero(ans) else 0.5 / ans,
+    "math.inf if _is_zero(ans) else 0.5 / ans",
     domain=lambda x: x > 0,
     numpy="np.sqrt",
 )
 
 # -- Trigonometry ---------------------------------------------------------------------
 cos: Any  # defined below; sin and cos are each other's derivatives
-sin = _define("sin", math.sin, lambda ans, x: cos(x), numpy="np.sin")
-cos = _define("cos", math.cos, lambda ans, x: -sin(x), numpy="np.cos")
+sin = _define("sin", math.sin, "cos(x)", numpy="np.sin")
+cos = _define("cos", math.cos, "-sin(x)", numpy="np.cos")
 tan = _define(
     "tan",
     math.tan,
-    lambda ans, x: 1 + ans * ans,
+    "1 + ans * ans",
     domain=lambda x: abs(math.cos(x)) > 1e-9,
     numpy="np.tan",
 )
-atan = _define("atan", math.atan, lambda ans, x: 1 / (1 + x * x), numpy="np.arctan")
+atan = _define("atan", math.atan, "1 / (1 + x * x)", numpy="np.arctan")
 atan2 = _define(
     "atan2",
     math.atan2,
-    lambda ans, y, x: x / _atan2_denominator(y, x),
-    lambda ans, y, x: -y / _atan2_denominator(y, x),
+    "x / _atan2_denominator(y, x)",
+    "-y / _atan2_denominator(y, x)",
+    params="y, x",
     # atan2 jumps by 2*pi across the negative x axis
     domain=lambda y, x: x > 0 or y != 0,
     numpy="np.arctan2",
@@ -287,50 +288,50 @@ atan2 = _define(
 hypot = _define(
     "hypot",
     math.hypot,
-    lambda ans, x, y: 0 if _is_zero(ans) else x / ans,  # a subgradient at the origin
-    lambda ans, x, y: 0 if _is_zero(ans) else y / ans,
+    "0 if _is_zero(ans) else x / ans",  # a subgradient at the origin
+    "0 if _is_zero(ans) else y / ans",
     domain=lambda x, y: x != 0 or y != 0,
     numpy="np.hypot",
 )
 
 # -- Activations and special functions -------------------------------------------
-tanh = _define("tanh", math.tanh, lambda ans, x: 1 - ans * ans, numpy="np.tanh")
+tanh = _define("tanh", math.tanh, "1 - ans * ans", numpy="np.tanh")
 sigmoid = _define(
     "sigmoid",
     _sigmoid,
-    lambda ans, x: ans * (1 - ans),
+    "ans * (1 - ans)",
     numpy="lambda x: np.exp(-np.logaddexp(0.0, -x))",  # stable: e^-softplus(-x)
 )
 softplus = _define(
     "softplus",
     _softplus,
-    lambda ans, x: sigmoid(x),
+    "sigmoid(x)",
     numpy="lambda x: np.logaddexp(0.0, x)",
 )
 relu = _define(
     "relu",
     _relu,
-    lambda ans, x: 1 if x > 0 else 0,
+    "1 if x > 0 else 0",
     domain=lambda x: x != 0,
     numpy="lambda x: np.where((x > 0) | (x != x), x, 0.0)",
 )
 # numpy has no erf: over arrays, math.erf runs per element (np.vectorize)
-erf = _define("erf", math.erf, lambda ans, x: _TWO_OVER_SQRT_PI * exp(-x * x))
+erf = _define("erf", math.erf, "_TWO_OVER_SQRT_PI * exp(-x * x)")
 
 # -- Piecewise ---------------------------------------------------------------------
 maximum = _define(
     "maximum",
     _maximum,
-    lambda ans, x, y: _tie_split(x, y),
-    lambda ans, x, y: _tie_split(y, x),
+    "_tie_split(x, y)",
+    "_tie_split(y, x)",
     domain=lambda x, y: x != y,
     numpy="np.maximum",
 )
 minimum = _define(
     "minimum",
     _minimum,
-    lambda ans, x, y: _tie_split(y, x),
-    lambda ans, x, y: _tie_split(x, y),
+    "_tie_split(y, x)",
+    "_tie_split(x, y)",
     domain=lambda x, y: x != y,
     numpy="np.minimum",
 )
