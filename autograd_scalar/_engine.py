@@ -260,7 +260,6 @@ class Primitive:
             out = new(value)  # the node, made inline: the hot path
             out.data = data
             out.grad = 0
-            out.label = ""
             out._op = op
             out._a = x
             out._b = None
@@ -279,7 +278,6 @@ class Primitive:
             out = new(value)  # the node, made inline: the hot path
             out.data = data
             out.grad = 0
-            out.label = ""
             out._op = op
             out._a = x
             out._b = y
@@ -451,7 +449,6 @@ def _record(op: Primitive, data: Any, args: tuple[Any, ...] | list[Any]) -> Valu
     out = _new(Value)
     out.data = data
     out.grad = 0
-    out.label = ""
     out._op = op
     out._a = args[0]
     if len(args) == 1:
@@ -530,13 +527,13 @@ class Value:
         label: a name for drawings and explanations.
     """
 
-    __slots__ = ("_a", "_b", "_op", "data", "grad", "label")
+    __slots__ = ("_a", "_b", "_label", "_op", "data", "grad")
     # numpy defers to our reflected operators: np.float64(2) * Value(3) is a Value.
     __array_ufunc__ = None
 
     data: Any
     grad: Any
-    label: str
+    _label: str
     _op: Primitive | None
     _a: Any
     _b: Any
@@ -552,12 +549,25 @@ class Value:
             raise TypeError(f"Value() label must be a str, got {label!r}")
         self.data = data
         self.grad = 0
-        self.label = label
+        if label:
+            self._label = label
         self._op = None
         self._a = None
         self._b = None
 
     # -- what a node is ------------------------------------------------------------
+
+    @property
+    def label(self) -> str:
+        """A name for drawings and explanations; ``""`` unless one is given."""
+        try:
+            return self._label
+        except AttributeError:  # left empty: the garbage collector skips the slot
+            return ""
+
+    @label.setter
+    def label(self, label: str) -> None:
+        self._label = label
 
     @property
     def op(self) -> str:

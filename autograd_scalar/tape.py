@@ -1033,7 +1033,11 @@ class _Program:
             self.source, "value_and_grad"
         )
         self._value: Callable[..., Any] | None = None
-        del self.nodes, self.index, self.leaves  # the trace's graph can go
+        # What replay needs stays; the trace's graph and the lists kept per node
+        # while writing the code go (for a big step, some 100k objects that every
+        # full garbage collection would otherwise walk).
+        for name in set(vars(self)) - _PROGRAM_KEEPS:
+            delattr(self, name)
 
     # -- templates -----------------------------------------------------------------
 
@@ -1531,6 +1535,16 @@ class _Program:
         namespace = dict(self.names.namespace)
         exec(compile(source, f"<trace {name}>", "exec"), namespace)
         return namespace[name]  # type: ignore[no-any-return]
+
+
+_PROGRAM_KEEPS = {
+    "_value",
+    "forward_source",
+    "names",
+    "source",
+    "stale",
+    "value_and_grad",
+}
 
 
 def _float_unless_int(x: Any) -> Any:
