@@ -1,9 +1,10 @@
 """The engine: ``Value``, the graph it records, and reverse-mode ``backward``.
 
 The engine knows no particular operation. A node records the ``Primitive`` that made
-it and its operands; ``backward`` asks that primitive for its local partial
-derivatives and applies the chain rule. The rule table (``_rules``) registers every
-primitive and binds Python's operators onto ``Value``.
+it and its operands; ``backward`` sorts the graph and runs each node's *pullback*,
+the chain rule at that node, which each primitive generates from its local partial
+derivatives. The rule table (``_rules``) registers every primitive and binds
+Python's operators onto ``Value``.
 
 Layout of a node, chosen for speed and memory (a graph node costs ~130 bytes):
 
@@ -151,6 +152,19 @@ class Primitive:
     argument is a ``Value`` it returns a ``Value`` recorded in the graph. Make new
     ones with ``autograd_scalar.primitive``.
 
+    A partial may be given as source text instead of a function: an expression in
+    the output ``ans`` and the inputs, named by ``params`` (``"x"``, ``"x, y"`` by
+    default), whose other names are looked up in ``namespace``. It is then written
+    into the generated pullback rather than called, which is how the rule table
+    gives its partials.
+
+    >>> square = Primitive("square", lambda x: x * x, ("2 * x",))
+    >>> x = Value(3.0)
+    >>> y = square(x)
+    >>> y.backward()
+    >>> x.grad
+    6.0
+
     Attributes:
         name: what errors, ``Value.op`` and drawings call it.
         fn: the forward on plain numbers.
@@ -199,11 +213,12 @@ class Primitive:
         # A partial given as source text is an expression in ``ans`` and the inputs
         # (named by ``params``: x, or x, y), evaluated in ``namespace``.
         names = params or ", ".join("xyzuvw"[: self.arity])
+        env = {} if namespace is None else namespace
         self.partials = tuple(
-            p if callable(p) else eval(f"lambda ans, {names}: {p}", namespace)
+            p if callable(p) else eval(f"lambda ans, {names}: {p}", env)
             for p in partials
         )
-        self._pullback = _generate_pullback(self, partials, names, namespace or {})
+        self._pullback = _generate_pullback(self, partials, names, env)
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}/{self.arity}>"
@@ -352,9 +367,8 @@ def _generate_pullback(
         return lambda node, g, zero: _pullback_generic(node, g, False)
     inputs = [name.strip() for name in params.split(",")]
     closure: dict[str, Any] = {"_Value": Value, "_fresh": _FRESH}
-    steps: list[
-        tuple[str, set[str]]
-    ] = []  # per operand: the source of its contribution, and the names it reads
+    # Per operand: the source of its contribution, and the names that source reads.
+    steps: list[tuple[str, set[str]]] = []
     for k, (partial, rule) in enumerate(zip(op.partials, given, strict=True)):
         constant = _constant_partial(partial, op.arity)
         if constant is not None:
@@ -1012,7 +1026,10 @@ def _backward_numbers(order: list[Value], zero: int) -> None:
     rather than added to.
     """
     for node in reversed(order):
-        node._op._pullback(node, node.grad, zero)  # type: ignore[union-attr]
+        # Not node._op._pullback(...): as a method call, that misses the fast path
+        # for reading a slot (CPython 3.11).
+        pullback = node._op._pullback  # type: ignore[union-attr]
+        pullback(node, node.grad, zero)
 
 
 def _pullback_generic(node: Value, g: Any, on_values: bool) -> None:
