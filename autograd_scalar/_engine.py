@@ -942,10 +942,59 @@ def _backward(root: Value, seed: Any, create_graph: bool) -> None:
         if root._op is None:
             root.grad = root.grad + seed
             return
+        if not create_graph:
+            root.grad = seed
+            rest = _backward_chain(root)
+            if rest is None:
+                return
+            root, seed = rest, rest.grad
         order = _interior_toposort(root)
         zero = root.grad
         root.grad = seed
         _run_pullbacks(order, zero, create_graph)
+
+
+def _backward_chain(node: Value) -> Value | None:
+    """Run the pullbacks down the chain that starts at ``node``, without a sort.
+
+    While each node has one operand still to visit (a chain: ``y = tanh(y*a + b)``
+    repeated), that operand's only consumers are nodes already run, so its pullback
+    can run next. Returns the first node with two operands to visit, whose graph
+    needs the sort (its ``grad`` is complete), or None when the chain is all.
+    """
+    zero = _Visited()  # this walk's mark, as in _interior_toposort
+    value = Value
+    while True:
+        a = node._a
+        b = node._b
+        if b is None:  # unary: a is a Value
+            follow = a if a._op is not None and a.grad is not zero else None
+        elif type(b) is tuple:
+            return node
+        else:
+            follow = None
+            if (
+                (type(a) is value or isinstance(a, value))
+                and a._op is not None
+                and a.grad is not zero
+            ):
+                follow = a
+            if (
+                b is not a
+                and (type(b) is value or isinstance(b, value))
+                and b._op is not None
+                and b.grad is not zero
+            ):
+                if follow is not None:
+                    return node
+                follow = b
+        if follow is not None:
+            follow.grad = zero  # its first contribution is stored, not added
+        pullback = node._op._pullback  # type: ignore[union-attr]
+        pullback(node, node.grad, zero)
+        if follow is None:
+            return None
+        node = follow
 
 
 def _run_pullbacks(order: list[Value], zero: Any, create_graph: bool) -> None:

@@ -379,6 +379,12 @@ class TestGraphOrder:
         root.backward()
         for k, leaf in enumerate(leaves):
             assert leaf.grad == pytest.approx(adjoint[k], rel=1e-12, abs=1e-12)
+        # Again: interior gradients are found afresh, leaves accumulate.
+        interior = [node.grad for node in order]
+        root.backward()
+        assert [node.grad for node in order] == interior
+        for k, leaf in enumerate(leaves):
+            assert leaf.grad == pytest.approx(2 * adjoint[k], rel=1e-12, abs=1e-12)
 
 
 class TestDepth:
