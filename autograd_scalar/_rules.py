@@ -2,11 +2,13 @@
 
 Each entry gives a primitive's name, its forward on plain numbers, one local partial
 derivative per input, the open set where it is smooth (``domain``), and its forward
-on numpy arrays (``numpy``, source text: this module imports no numpy). Partials are
-called as ``partial(ans, *inputs)`` with ``ans`` the output, and are written in
-ordinary arithmetic over the polymorphic functions defined here, so the same rule is
-evaluated on floats for a first-order ``backward`` and on Values when the gradient is
-itself differentiated (``create_graph=True``, ``grad(grad(f))``).
+on numpy arrays (``numpy``, source text: this module imports no numpy). A partial is
+an expression in the inputs (``x``, or ``x, y``; ``params`` renames them) and the
+output ``ans``, written in ordinary arithmetic over the polymorphic functions defined
+here. Each becomes a function ``partial(ans, *inputs)``, evaluated on Values when the
+gradient is itself differentiated (``create_graph=True``, ``grad(grad(f))``), and is
+written into the primitive's generated pullback, which a first-order ``backward``
+runs on floats.
 
 Conventions where the value exists but the derivative does not follow PyTorch:
 relu'(0) = 0, |x|'(0) = 0, sqrt'(0) = +inf, d/dx x**0 = 0 everywhere, ties in
@@ -213,6 +215,7 @@ _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 
 # -------------------------------------------------------------------------------------
 # The table. Read each line as: name, forward, d/dinput for each input, domain.
+# A partial's text is evaluated in this module: it may call the helpers above.
 # -------------------------------------------------------------------------------------
 
 # -- Arithmetic ---------------------------------------------------------------------
