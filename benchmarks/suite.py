@@ -594,7 +594,8 @@ def render(results: Results, plan: Plan, command: str) -> str:
         f"included (a chain of at most {MEMORY_CHAIN:,} nodes); PyTorch's allocator "
         "is invisible to it (—). Freeing a graph is not timed. PyTorch runs in a "
         "process of its own, so that its ~160k objects do not slow the other engines' "
-        "garbage collections.",
+        "garbage collections; the scaling of the chain is measured in a fresh "
+        "process too.",
     ]
     return "\n".join(lines) + "\n"
 
