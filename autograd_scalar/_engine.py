@@ -217,7 +217,7 @@ class Primitive:
         names = params or ", ".join("xyzuvw"[: self.arity])
         env = {} if namespace is None else namespace
         self.partials = tuple(
-            p if callable(p) else eval(f"lambda ans, {names}: {p}", env)
+            p if callable(p) else _compile_partial(name, p, names, env)
             for p in partials
         )
         self._pullback = _generate_pullback(self, partials, names, env)
@@ -329,6 +329,18 @@ class Primitive:
                 "not a real number"
             )
         return out
+
+
+def _compile_partial(name: str, text: str, params: str, env: dict[str, Any]) -> Partial:
+    """The function ``(ans, *inputs)`` of a partial given as an expression."""
+    try:
+        compile(text, f"<partial of {name}>", "eval")
+    except SyntaxError as err:
+        raise SyntaxError(
+            f"primitive {name!r}: partial {text!r} is not an expression ({err.msg})"
+        ) from None
+    partial: Partial = eval(f"lambda ans, {params}: {text}", env)
+    return partial
 
 
 def _constant_partial(partial: Partial, arity: int) -> int | float | None:

@@ -526,6 +526,14 @@ class TestErrors:
         assert x.grad == 0 and x.parents == ()
 
 
+def test_partial_text_must_be_an_expression() -> None:
+    """A partial given as text that is not an expression names primitive and text."""
+    with pytest.raises(SyntaxError, match=r"'bad'.*'2 \*'"):
+        ag.Primitive("bad", lambda x: x, ("2 *",))
+    with pytest.raises(SyntaxError, match="import os"):
+        ag.Primitive("bad", lambda x: x, ("import os",))
+
+
 class TestModes:
     """no_grad, enable_grad, detach, stop_gradient, detect_anomaly."""
 
