@@ -1636,6 +1636,12 @@ class Traced:
     @property
     def source(self) -> str:
         """Python source of the latest trace's forward and backward."""
+        if not self._programs:  # every trace went stale, and tracing again raised
+            name = getattr(self.f, "__name__", "the function")
+            raise RuntimeError(
+                f"{name} has no trace: its traces read Values that have changed "
+                "since, and tracing again failed; call it to trace it again"
+            )
         return self._programs[0].source
 
     def __call__(self, *args: Any) -> Any:

@@ -427,6 +427,19 @@ class TestValuesNotArguments:
         w.data = 7.0
         assert g.value_and_grad(1.0) == (7.0, (0,))
 
+    def test_source_after_every_trace_went_stale(self) -> None:
+        """With no trace left (the re-trace raised), .source says so clearly."""
+        w = Value(2.0)
+        g = trace(lambda x: ag.log(x * w), 1.0)
+        w.data = -1.0
+        with pytest.raises(ValueError, match="log"):
+            g(1.0)
+        with pytest.raises(RuntimeError, match="no trace"):
+            g.source  # noqa: B018 -- the property raises
+        w.data = 3.0
+        assert g(1.0) == pytest.approx(math.log(3.0))
+        assert "def value_and_grad" in g.source
+
     def test_equal_but_new_number_retraces(self) -> None:
         """-0.0 for 0.0 is a change (identity, not equality): the sign follows."""
         w = Value(0.0)
