@@ -23,6 +23,7 @@ import math
 import numbers
 import sys
 import threading
+import types
 from collections.abc import Callable, Iterator
 from contextlib import ContextDecorator
 from contextvars import ContextVar, Token
@@ -389,7 +390,12 @@ def _generate_pullback(
             closure[f"_c{k}"] = constant
             steps.append(("_g" if constant == 1 else f"_c{k} * _g", set()))
         elif isinstance(rule, str):
-            names = set(compile(rule, f"<{op.name} partial>", "eval").co_names)
+            names = _names_read(compile(rule, f"<{op.name} partial>", "eval"))
+            if names & _RESERVED:
+                raise ValueError(
+                    f"primitive {op.name!r}: partial {rule!r} uses the name(s) "
+                    f"{sorted(names & _RESERVED)}, which its generated code takes"
+                )
             steps.append((f"({rule}) * _g", names))
         else:
             closure[f"_d{k}"] = partial
@@ -442,6 +448,22 @@ def _generate_pullback(
     exec(compile(factory, f"<pullback of {op.name}>", "exec"), namespace, scope)
     pullback: Pullback = scope["factory"](**closure)
     return pullback
+
+
+# The names a generated pullback binds itself.
+_RESERVED: Final = frozenset({
+    "_node", "_g", "_zero", "_a", "_b", "_s", "_o", "_Value", "_fresh",
+    "_c0", "_c1", "_d0", "_d1", "factory", "pullback",
+})  # fmt: skip
+
+
+def _names_read(code: types.CodeType) -> set[str]:
+    """Every global name an expression's code reads, in nested code too."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names_read(const)
+    return names
 
 
 _FRESH: Final = 0  # the grad of a new leaf (the int 0, a single object in CPython)

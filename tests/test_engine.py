@@ -532,6 +532,18 @@ def test_partial_text_must_be_an_expression() -> None:
         ag.Primitive("bad", lambda x: x, ("2 *",))
     with pytest.raises(SyntaxError, match="import os"):
         ag.Primitive("bad", lambda x: x, ("import os",))
+    with pytest.raises(ValueError, match="'_g'"):
+        ag.Primitive("bad", lambda x: x, ("_g * x",), namespace={"_g": 2})
+
+
+def test_partial_text_with_nested_code() -> None:
+    """A partial whose text reads an input inside a generator still gets it."""
+    twice = ag.Primitive(
+        "twice", lambda x: 2 * x, ("sum(1 + 0 * x for _ in range(2))",)
+    )
+    x = Value(5.0)
+    twice(x).backward()
+    assert x.grad == 2
 
 
 class TestModes:
