@@ -214,8 +214,24 @@ class Primitive:
         self.domain = domain
         self.numpy = numpy
         # A partial given as source text is an expression in ``ans`` and the inputs
-        # (named by ``params``: x, or x, y), evaluated in ``namespace``.
-        names = params or ", ".join("xyzuvw"[: self.arity])
+        # (named by ``params``: x, or x, y; beyond six, x0, x1, ...), evaluated in
+        # ``namespace``.
+        if self.arity <= 6:
+            default = list("xyzuvw"[: self.arity])
+        else:
+            default = [f"x{i}" for i in range(self.arity)]
+        names = params or ", ".join(default)
+        inputs = [n.strip() for n in names.split(",")]
+        if (
+            len(inputs) != self.arity
+            or len(set(inputs)) != self.arity
+            or not all(n.isidentifier() and not n.startswith("_") for n in inputs)
+            or "ans" in inputs
+        ):
+            raise ValueError(
+                f"primitive {name!r}: params {names!r} must name its {self.arity} "
+                "inputs, once each, without 'ans' or a leading underscore"
+            )
         env = {} if namespace is None else namespace
         self.partials = tuple(
             p if callable(p) else _compile_partial(name, p, names, env)
@@ -396,7 +412,8 @@ def _generate_pullback(
                     f"primitive {op.name!r}: partial {rule!r} uses the name(s) "
                     f"{sorted(names & _RESERVED)}, which its generated code takes"
                 )
-            steps.append((f"({rule}) * _g", names))
+            # The newline ends a comment the text may close with.
+            steps.append((f"({rule}\n) * _g", names))
         else:
             closure[f"_d{k}"] = partial
             steps.append((f"_d{k}(ans, {params}) * _g", {"ans", *inputs}))

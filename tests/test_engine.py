@@ -526,6 +526,32 @@ class TestErrors:
         assert x.grad == 0 and x.parents == ()
 
 
+@pytest.mark.parametrize(
+    ("partials", "params"),
+    [(("y", "x", "1"), "x"), (("y", "x"), "x"), (("1",), "_a"), (("1", "1"), "x, x")],
+)
+def test_params_must_name_every_input(partials: tuple[str, ...], params: str) -> None:
+    """params that do not name each input once is a ValueError naming the primitive."""
+    with pytest.raises(ValueError, match="primitive 'bad': params"):
+        ag.Primitive("bad", lambda *xs: 0.0, partials, params=params)
+
+
+def test_text_partials_of_many_inputs() -> None:
+    """Beyond six inputs, text partials name them x0, x1, ... by default."""
+    total = ag.Primitive("total", lambda *xs: sum(xs), ("1 + 0 * x0",) * 8)
+    xs = [Value(float(i)) for i in range(8)]
+    total(*xs).backward()
+    assert [x.grad for x in xs] == [1.0] * 8
+
+
+def test_partial_text_may_end_in_a_comment() -> None:
+    """A partial's text may close with a comment, as a rule's line in the table."""
+    square = ag.Primitive("square", lambda x: x * x, ("2 * x  # power rule",))
+    x = Value(3.0)
+    square(x).backward()
+    assert x.grad == 6.0
+
+
 def test_partial_text_must_be_an_expression() -> None:
     """A partial given as text that is not an expression names primitive and text."""
     with pytest.raises(SyntaxError, match=r"'bad'.*'2 \*'"):
