@@ -157,8 +157,9 @@ class Primitive:
 
     A partial may be given as source text instead of a function: an expression in
     the output ``ans`` and the inputs, named by ``params`` (``"x"``, ``"x, y"`` by
-    default), whose other names are looked up in ``namespace``. It is then written
-    into the generated pullback rather than called, which is how the rule table
+    default), whose other names are looked up in ``namespace``. A first-order
+    ``backward`` through a primitive of one or two inputs then evaluates it written
+    into the generated pullback rather than by a call; this is how the rule table
     gives its partials.
 
     >>> square = Primitive("square", lambda x: x * x, ("2 * x",))
@@ -374,7 +375,7 @@ def _constant_partial(partial: Partial, arity: int) -> int | float | None:
     return out if type(out) is int or type(out) is float else None
 
 
-Pullback = Callable[["Value", Any, Any], None]
+_Pullback = Callable[["Value", Any, Any], None]
 """``pullback(node, g, zero)``: add ``g`` times each local partial of ``node`` to the
 gradient of each operand that is a Value (first order, on plain numbers)."""
 
@@ -384,7 +385,7 @@ def _generate_pullback(
     given: tuple[Partial | str, ...],
     params: str,
     namespace: dict[str, Any],
-) -> Pullback:
+) -> _Pullback:
     """Write and compile ``op``'s pullback, the chain rule at one of its nodes.
 
     Backward calls it once per node, so it is generated for the primitive: a
@@ -463,7 +464,7 @@ def _generate_pullback(
     )
     scope: dict[str, Any] = {}
     exec(compile(factory, f"<pullback of {op.name}>", "exec"), namespace, scope)
-    pullback: Pullback = scope["factory"](**closure)
+    pullback: _Pullback = scope["factory"](**closure)
     return pullback
 
 
@@ -901,7 +902,7 @@ def _interior_toposort(root: Value) -> list[Value]:
         if node.grad is zero:
             continue
         spine: list[Value] | None = []
-        grow = spine.append  # type: ignore[union-attr]
+        grow = spine.append  # type: ignore[union-attr]  # spine is a list here
         while True:
             node.grad = zero
             grow(node)
@@ -1043,7 +1044,7 @@ def _backward_chain(node: Value) -> Value | None:
                 follow = b
         if follow is not None:
             follow.grad = zero  # its first contribution is stored, not added
-        pullback = node._op._pullback  # type: ignore[union-attr]
+        pullback = node._op._pullback  # type: ignore[union-attr]  # interior: has _op
         pullback(node, node.grad, zero)
         if follow is None:
             return None
@@ -1130,7 +1131,7 @@ def _backward_numbers(order: list[Value], zero: int) -> None:
     for node in reversed(order):
         # Not node._op._pullback(...): as a method call, that misses the fast path
         # for reading a slot (CPython 3.11).
-        pullback = node._op._pullback  # type: ignore[union-attr]
+        pullback = node._op._pullback  # type: ignore[union-attr]  # interior: has _op
         pullback(node, node.grad, zero)
 
 

@@ -837,6 +837,19 @@ _MIN_REPS = 3  # fewer repetitions are written out in full
 _MIN_BLOCK = 48  # nor are fewer repeated nodes
 
 
+# What a compiled _Program keeps: its code, and what checks the code still holds.
+_PROGRAM_KEEPS = frozenset(
+    {
+        "_value",
+        "forward_source",
+        "names",
+        "source",
+        "stale",
+        "value_and_grad",
+    }
+)
+
+
 class _Program:
     """One trace of f, turned into straight-line source (with loops) and compiled.
 
@@ -896,8 +909,15 @@ class _Program:
             visit(decision[2])
             order.append(decision)
         if type(out) is Value and out._op is not None:
-            # The engine's sort, tuned for this (it enters shared nodes again).
-            for node in _engine._interior_toposort(out):
+            # The engine's sort. It marks the nodes it visits in their grad, so the
+            # grads are put back: f may close over nodes a user has differentiated.
+            with _engine._PASS_LOCK:
+                interior = [x for x in _engine._reachable(out) if x._op is not None]
+                grads = [x.grad for x in interior]
+                sorted_nodes = _engine._interior_toposort(out)
+                for x, grad in zip(interior, grads, strict=True):
+                    x.grad = grad
+            for node in sorted_nodes:
                 if node not in index:
                     number(node)
         self.index = index
@@ -1535,16 +1555,6 @@ class _Program:
         namespace = dict(self.names.namespace)
         exec(compile(source, f"<trace {name}>", "exec"), namespace)
         return namespace[name]  # type: ignore[no-any-return]
-
-
-_PROGRAM_KEEPS = {
-    "_value",
-    "forward_source",
-    "names",
-    "source",
-    "stale",
-    "value_and_grad",
-}
 
 
 def _float_unless_int(x: Any) -> Any:

@@ -526,50 +526,56 @@ class TestErrors:
         assert x.grad == 0 and x.parents == ()
 
 
-@pytest.mark.parametrize(
-    ("partials", "params"),
-    [(("y", "x", "1"), "x"), (("y", "x"), "x"), (("1",), "_a"), (("1", "1"), "x, x")],
-)
-def test_params_must_name_every_input(partials: tuple[str, ...], params: str) -> None:
-    """params that do not name each input once is a ValueError naming the primitive."""
-    with pytest.raises(ValueError, match="primitive 'bad': params"):
-        ag.Primitive("bad", lambda *xs: 0.0, partials, params=params)
+class TestPartialsAsText:
+    """Partials given as source text (how the rule table writes them)."""
 
-
-def test_text_partials_of_many_inputs() -> None:
-    """Beyond six inputs, text partials name them x0, x1, ... by default."""
-    total = ag.Primitive("total", lambda *xs: sum(xs), ("1 + 0 * x0",) * 8)
-    xs = [Value(float(i)) for i in range(8)]
-    total(*xs).backward()
-    assert [x.grad for x in xs] == [1.0] * 8
-
-
-def test_partial_text_may_end_in_a_comment() -> None:
-    """A partial's text may close with a comment, as a rule's line in the table."""
-    square = ag.Primitive("square", lambda x: x * x, ("2 * x  # power rule",))
-    x = Value(3.0)
-    square(x).backward()
-    assert x.grad == 6.0
-
-
-def test_partial_text_must_be_an_expression() -> None:
-    """A partial given as text that is not an expression names primitive and text."""
-    with pytest.raises(SyntaxError, match=r"'bad'.*'2 \*'"):
-        ag.Primitive("bad", lambda x: x, ("2 *",))
-    with pytest.raises(SyntaxError, match="import os"):
-        ag.Primitive("bad", lambda x: x, ("import os",))
-    with pytest.raises(ValueError, match="'_g'"):
-        ag.Primitive("bad", lambda x: x, ("_g * x",), namespace={"_g": 2})
-
-
-def test_partial_text_with_nested_code() -> None:
-    """A partial whose text reads an input inside a generator still gets it."""
-    twice = ag.Primitive(
-        "twice", lambda x: 2 * x, ("sum(1 + 0 * x for _ in range(2))",)
+    @pytest.mark.parametrize(
+        ("partials", "params"),
+        [
+            (("y", "x", "1"), "x"),
+            (("y", "x"), "x"),
+            (("1",), "_a"),
+            (("1", "1"), "x, x"),
+        ],
     )
-    x = Value(5.0)
-    twice(x).backward()
-    assert x.grad == 2
+    def test_params_must_name_every_input(
+        self, partials: tuple[str, ...], params: str
+    ) -> None:
+        """params not naming each input once: a ValueError naming the primitive."""
+        with pytest.raises(ValueError, match="primitive 'bad': params"):
+            ag.Primitive("bad", lambda *xs: 0.0, partials, params=params)
+
+    def test_text_partials_of_many_inputs(self) -> None:
+        """Beyond six inputs, text partials name them x0, x1, ... by default."""
+        total = ag.Primitive("total", lambda *xs: sum(xs), ("1 + 0 * x0",) * 8)
+        xs = [Value(float(i)) for i in range(8)]
+        total(*xs).backward()
+        assert [x.grad for x in xs] == [1.0] * 8
+
+    def test_partial_text_may_end_in_a_comment(self) -> None:
+        """A partial's text may close with a comment, as a rule's line in the table."""
+        square = ag.Primitive("square", lambda x: x * x, ("2 * x  # power rule",))
+        x = Value(3.0)
+        square(x).backward()
+        assert x.grad == 6.0
+
+    def test_partial_text_must_be_an_expression(self) -> None:
+        """Text that is not an expression: an error naming primitive and text."""
+        with pytest.raises(SyntaxError, match=r"'bad'.*'2 \*'"):
+            ag.Primitive("bad", lambda x: x, ("2 *",))
+        with pytest.raises(SyntaxError, match="import os"):
+            ag.Primitive("bad", lambda x: x, ("import os",))
+        with pytest.raises(ValueError, match="'_g'"):
+            ag.Primitive("bad", lambda x: x, ("_g * x",), namespace={"_g": 2})
+
+    def test_partial_text_with_nested_code(self) -> None:
+        """A partial whose text reads an input inside a generator still gets it."""
+        twice = ag.Primitive(
+            "twice", lambda x: 2 * x, ("sum(1 + 0 * x for _ in range(2))",)
+        )
+        x = Value(5.0)
+        twice(x).backward()
+        assert x.grad == 2
 
 
 class TestModes:

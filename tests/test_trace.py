@@ -440,6 +440,14 @@ class TestValuesNotArguments:
         assert g(1.0) == pytest.approx(math.log(3.0))
         assert "def value_and_grad" in g.source
 
+    def test_closed_over_node_keeps_its_grad(self) -> None:
+        """Tracing f leaves the grad of a node f closes over as backward set it."""
+        w = Value(2.0)
+        h = w * 3
+        (h * h).backward()
+        trace(lambda a: a * h, 1.0)
+        assert (h.grad, w.grad) == (12.0, 36.0)
+
     def test_equal_but_new_number_retraces(self) -> None:
         """-0.0 for 0.0 is a change (identity, not equality): the sign follows."""
         w = Value(0.0)
