@@ -19,6 +19,7 @@ and each slot left empty is one pointer less for the garbage collector to walk):
 
 from __future__ import annotations
 
+import linecache
 import math
 import numbers
 import sys
@@ -462,8 +463,11 @@ def _generate_pullback(
         + ["    " + line for line in lines]
         + ["    return pullback"]
     )
+    file = f"<pullback of {op.name}>"
+    # Registered, so that a traceback through a rule shows the line that failed.
+    linecache.cache[file] = (len(factory), None, factory.splitlines(True), file)
     scope: dict[str, Any] = {}
-    exec(compile(factory, f"<pullback of {op.name}>", "exec"), namespace, scope)
+    exec(compile(factory, file, "exec"), namespace, scope)
     pullback: _Pullback = scope["factory"](**closure)
     return pullback
 

@@ -7,6 +7,7 @@ import math
 import subprocess
 import sys
 import threading
+import traceback
 import tracemalloc
 from fractions import Fraction
 from typing import Any
@@ -576,6 +577,13 @@ class TestPartialsAsText:
         x = Value(5.0)
         twice(x).backward()
         assert x.grad == 2
+
+    def test_traceback_shows_the_rule(self) -> None:
+        """An error inside a rule's text shows that text in the traceback."""
+        broken = ag.Primitive("broken_rule", lambda x: x, ("undefined_name * x",))
+        with pytest.raises(NameError) as info:
+            broken(Value(1.0)).backward()
+        assert "undefined_name * x" in "".join(traceback.format_tb(info.tb))
 
 
 class TestModes:
