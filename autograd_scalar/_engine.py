@@ -187,6 +187,7 @@ class Primitive:
     __slots__ = (
         "__weakref__",
         "_pullback",
+        "_walk",
         "arity",
         "domain",
         "fn",
@@ -239,7 +240,7 @@ class Primitive:
             p if callable(p) else _compile_partial(name, p, names, env)
             for p in partials
         )
-        self._pullback = _generate_pullback(self, partials, names, env)
+        self._pullback, self._walk = _generate_pullback(self, partials, names, env)
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}/{self.arity}>"
@@ -386,7 +387,7 @@ def _generate_pullback(
     given: tuple[Partial | str, ...],
     params: str,
     namespace: dict[str, Any],
-) -> _Pullback:
+) -> tuple[_Pullback, _Walk]:
     """Write and compile ``op``'s pullback, the chain rule at one of its nodes.
 
     Backward calls it once per node, so it is generated for the primitive: a
@@ -395,11 +396,15 @@ def _generate_pullback(
     ``g`` on as it is), and any other is called. An operand's first contribution is
     stored rather than added to its zero (``zero``, the pass's mark, or a fresh
     leaf's 0). Beyond two operands, the generic pullback is used.
+
+    Also returns its *walk*: the same pullback, run by ``_backward_chain``, that
+    first finds the one operand still to visit, marks it, and returns it (None if
+    there is none; ``_SPLIT``, having run nothing, if there are two).
     """
     if op.arity > 2:
-        return lambda node, g, zero: _pullback_generic(node, g, False)
+        return (lambda node, g, zero: _pullback_generic(node, g, False)), _split
     inputs = [name.strip() for name in params.split(",")]
-    closure: dict[str, Any] = {"_Value": Value, "_fresh": _FRESH}
+    closure: dict[str, Any] = {"_Value": Value, "_fresh": _FRESH, "_SPLIT": _SPLIT}
     # Per operand: the source of its contribution, and the names that source reads.
     steps: list[tuple[str, set[str]]] = []
     for k, (partial, rule) in enumerate(zip(op.partials, given, strict=True)):
@@ -420,62 +425,93 @@ def _generate_pullback(
             closure[f"_d{k}"] = partial
             steps.append((f"_d{k}(ans, {params}) * _g", {"ans", *inputs}))
 
-    def update(k: int, operand: str, indent: str) -> list[str]:
-        return [
-            f"{indent}_s = {steps[k][0]}",
-            f"{indent}_o = {operand}.grad",
-            f"{indent}{operand}.grad = _s if _o is _zero or _o is _fresh else _o + _s",
-        ]
-
-    def reads(ks: list[int], sources: list[str], indent: str) -> list[str]:
+    def branch(
+        values: list[str], sources: list[str], indent: str, walk: bool
+    ) -> list[str]:
+        """One pattern of operands: ``values`` are those that are Values (_a, _b),
+        ``sources`` where each input's number is read from."""
+        ks = [0 if v == "_a" else 1 for v in values]
         used = set().union(*(steps[k][1] for k in ks))
-        return [
+        lines = [
             f"{indent}{name} = {source}"
             for name, source in zip(inputs, sources, strict=True)
             if name in used
         ]
+        if walk:  # the operand to visit next: interior, not yet visited
+            pending = "{0}._op is not None and {0}.grad is not _zero"
+            first = values[0]
+            lines.append(f"{indent}_n = {first} if {pending.format(first)} else None")
+            if len(values) > 1:
+                lines += [
+                    f"{indent}if _b is not _a and {pending.format('_b')}:",
+                    f"{indent}    if _n is not None:",
+                    f"{indent}        return _SPLIT",
+                    f"{indent}    _n = _b",
+                ]
+            lines += [f"{indent}if _n is not None:", f"{indent}    _n.grad = _zero"]
+        for k, operand in zip(ks, values, strict=True):
+            lines += [
+                f"{indent}_s = {steps[k][0]}",
+                f"{indent}_o = {operand}.grad",
+                f"{indent}{operand}.grad = "
+                "_s if _o is _zero or _o is _fresh else _o + _s",
+            ]
+        if walk:
+            lines.append(f"{indent}return _n")
+        return lines
 
-    lines = ["def pullback(_node, _g, _zero):", "    _a = _node._a"]
-    if any("ans" in names for _, names in steps):
-        lines.append("    ans = _node.data")
-    if op.arity == 1:
-        lines += reads([0], ["_a.data"], "    ") + update(0, "_a", "    ")
-    else:
+    def function(walk: bool) -> list[str]:
+        lines = (
+            ["def walk(_node, _zero):", "    _g = _node.grad"]
+            if walk
+            else ["def pullback(_node, _g, _zero):"]
+        )
+        lines.append("    _a = _node._a")
+        if any("ans" in names for _, names in steps):
+            lines.append("    ans = _node.data")
+        if op.arity == 1:
+            return lines + branch(["_a"], ["_a.data"], "    ", walk)
         is_value = "type({0}) is _Value or isinstance({0}, _Value)"
-        lines += [
+        return [
+            *lines,
             "    _b = _node._b",
             f"    if {is_value.format('_b')}:",
             f"        if {is_value.format('_a')}:",
-            *reads([0, 1], ["_a.data", "_b.data"], " " * 12),
-            *update(0, "_a", " " * 12),
-            *update(1, "_b", " " * 12),
+            *branch(["_a", "_b"], ["_a.data", "_b.data"], " " * 12, walk),
             "        else:",
-            *reads([1], ["_a", "_b.data"], " " * 12),
-            *update(1, "_b", " " * 12),
+            *branch(["_b"], ["_a", "_b.data"], " " * 12, walk),
             "    else:",
-            *reads([0], ["_a.data", "_b"], " " * 8),
-            *update(0, "_a", " " * 8),
+            *branch(["_a"], ["_a.data", "_b"], " " * 8, walk),
         ]
-    # The pullback closes over its constants and reads the namespace's names live
+
+    # The functions close over their constants and read the namespace's names live
     # (sin's rule calls cos, defined after sin).
     factory = "\n".join(
         [f"def factory({', '.join(closure)}):"]
-        + ["    " + line for line in lines]
-        + ["    return pullback"]
+        + ["    " + line for line in function(False) + function(True)]
+        + ["    return pullback, walk"]
     )
     file = f"<pullback of {op.name}>"
     # Registered, so that a traceback through a rule shows the line that failed.
     linecache.cache[file] = (len(factory), None, factory.splitlines(True), file)
     scope: dict[str, Any] = {}
     exec(compile(factory, file, "exec"), namespace, scope)
-    pullback: _Pullback = scope["factory"](**closure)
-    return pullback
+    pair: tuple[_Pullback, _Walk] = scope["factory"](**closure)
+    return pair
+
+
+_SPLIT: Final = object()  # from a walk: "two operands to visit: sort from here"
+_Walk = Callable[["Value", Any], Any]
+
+
+def _split(node: Value, zero: Any) -> Any:
+    return _SPLIT
 
 
 # The names a generated pullback binds itself.
 _RESERVED: Final = frozenset({
     "_node", "_g", "_zero", "_a", "_b", "_s", "_o", "_Value", "_fresh",
-    "_c0", "_c1", "_d0", "_d1", "factory", "pullback",
+    "_c0", "_c1", "_d0", "_d1", "_n", "_SPLIT", "factory", "pullback", "walk",
 })  # fmt: skip
 
 
@@ -1021,37 +1057,13 @@ def _backward_chain(node: Value) -> Value | None:
     needs the sort (its ``grad`` is complete), or None when the chain is all.
     """
     zero = _Visited()  # this walk's mark, as in _interior_toposort
-    value = Value
     while True:
-        a = node._a
-        b = node._b
-        if b is None:  # unary: a is a Value
-            follow = a if a._op is not None and a.grad is not zero else None
-        elif type(b) is tuple:
-            return node
-        else:
-            follow = None
-            if (
-                (type(a) is value or isinstance(a, value))
-                and a._op is not None
-                and a.grad is not zero
-            ):
-                follow = a
-            if (
-                b is not a
-                and (type(b) is value or isinstance(b, value))
-                and b._op is not None
-                and b.grad is not zero
-            ):
-                if follow is not None:
-                    return node
-                follow = b
-        if follow is not None:
-            follow.grad = zero  # its first contribution is stored, not added
-        pullback = node._op._pullback  # type: ignore[union-attr]  # interior: has _op
-        pullback(node, node.grad, zero)
+        walk = node._op._walk  # type: ignore[union-attr]  # interior: has _op
+        follow = walk(node, zero)
         if follow is None:
             return None
+        if follow is _SPLIT:
+            return node
         node = follow
 
 
