@@ -242,6 +242,21 @@ class Primitive:
         )
         self._pullback, self._walk = _generate_pullback(self, partials, names, env)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Made once: its generated pullback is written from its partials, so a
+        # changed partial would make first and higher order disagree.
+        if hasattr(self, "_walk"):
+            raise AttributeError(
+                f"primitive {self.name!r} cannot be changed; make a new one"
+            )
+        object.__setattr__(self, name, value)
+
+    def __copy__(self) -> Primitive:
+        return self  # one operation, wherever it is used (a copied graph's too)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Primitive:
+        return self
+
     def __repr__(self) -> str:
         return f"<primitive {self.name}/{self.arity}>"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import gc
 import math
 import subprocess
@@ -577,6 +578,21 @@ class TestPartialsAsText:
         x = Value(5.0)
         twice(x).backward()
         assert x.grad == 2
+
+    def test_primitive_cannot_be_changed(self) -> None:
+        """A made primitive is fixed: its pullback was generated from its partials."""
+        with pytest.raises(AttributeError, match="'mul' cannot be changed"):
+            ag.registered()["mul"].partials = (lambda ans, x, y: 0,) * 2
+        assert ag.registered()["mul"].partials[0](6.0, 2.0, 3.0) == 3.0
+
+    def test_copied_graph_shares_its_primitives(self) -> None:
+        """deepcopy of a graph copies its Values, not the operations that made them."""
+        x = Value(2.0)
+        y = copy.deepcopy(x * x + 1)
+        assert y.op == "add" and y._op is ag.registered()["add"]
+        y.backward()
+        x2 = y.parents[0].parents[0]
+        assert x2 is not x and x2.grad == 4.0
 
     def test_traceback_shows_the_rule(self) -> None:
         """An error inside a rule's text shows that text in the traceback."""
