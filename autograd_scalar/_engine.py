@@ -240,7 +240,7 @@ class Primitive:
             p if callable(p) else _compile_partial(name, p, names, env)
             for p in partials
         )
-        self._pullback, self._walk = _generate_pullback(self, partials, names, env)
+        self._pullback, self._walk = _generate_pullback(self, partials, inputs, env)
 
     def __setattr__(self, name: str, value: Any) -> None:
         # Made once: its generated pullback is written from its partials, so a
@@ -400,7 +400,7 @@ gradient of each operand that is a Value (first order, on plain numbers)."""
 def _generate_pullback(
     op: Primitive,
     given: tuple[Partial | str, ...],
-    params: str,
+    inputs: list[str],
     namespace: dict[str, Any],
 ) -> tuple[_Pullback, _Walk]:
     """Write and compile ``op``'s pullback, the chain rule at one of its nodes.
@@ -418,7 +418,7 @@ def _generate_pullback(
     """
     if op.arity > 2:
         return (lambda node, g, zero: _pullback_generic(node, g, False)), _split
-    inputs = [name.strip() for name in params.split(",")]
+    params = ", ".join(inputs)
     closure: dict[str, Any] = {"_Value": Value, "_fresh": _FRESH, "_SPLIT": _SPLIT}
     # Per operand: the source of its contribution, and the names that source reads.
     steps: list[tuple[str, set[str]]] = []
