@@ -69,11 +69,6 @@ class Graph:
             self.cache[key] = template
         return template
 
-    def add(self, node: Value) -> None:
-        self.index[node] = len(self.nodes)
-        self.order.append(len(self.nodes))
-        self.nodes.append(node)
-
 
 def build(
     params: list[str],
@@ -108,79 +103,80 @@ def _visit(graph: Graph, root: Any) -> None:
 
     Not ``_engine.toposort``: this walk stops at nodes already numbered, so a guard
     per iteration of a long loop costs its own new nodes, not the whole graph again.
-    Operands are visited first to last, as f computed them (the loop finder looks
-    for repetition in this order).
     """
-    index = graph.index
+    index, order, nodes = graph.index, graph.order, graph.nodes
     if type(root) is not Value or root._op is None or root in index:
         return
+    value = Value
     stack: list[tuple[Value, bool]] = [(root, False)]
+    push, pop = stack.append, stack.pop
     while stack:
-        node, inputs_done = stack.pop()
+        node, inputs_done = pop()
         if inputs_done:
             if node not in index:
-                graph.add(node)
+                index[node] = len(nodes)
+                order.append(len(nodes))
+                nodes.append(node)
         elif node not in index:
-            stack.append((node, True))
-            for x in reversed(node._inputs()):
-                if type(x) is Value and x._op is not None and x not in index:
-                    stack.append((x, False))
+            push((node, True))
+            for x in node._inputs():
+                if type(x) is value and x._op is not None and x not in index:
+                    push((x, False))
 
 
 def classify(graph: Graph) -> None:
-    """Which nodes depend on the arguments, their operands, templates and shapes."""
-    n, nargs = len(graph.nodes), graph.nargs
+    """Which nodes depend on the arguments, their operands, templates and shapes.
+
+    An operand is a node's number, or a constant as a 1-tuple. A node's pattern
+    (its template's key) has ``_LIVE`` for an operand that depends on the arguments
+    and the constant's key for the others.
+    """
+    n, nargs, nodes = len(graph.nodes), graph.nargs, graph.nodes
     graph.live = live = [True] * nargs + [False] * (n - nargs)
-    graph.operands = [[] for _ in range(n)]
-    graph.templates = [None] * n
+    operands: list[list[Any]] = [[] for _ in range(n)]
+    templates: list[_Template | None] = [None] * n
+    graph.operands, graph.templates = operands, templates
     graph.patterns = [()] * n
     graph.shapes = [None] * n
     graph.farthest = [0] * n
+    get, leaves, value, live_mark = graph.index.get, graph.leaves, Value, _LIVE
     for i in range(nargs, n):
-        node = graph.nodes[i]
-        ops, pattern, shape, far = _operands(graph, i, node)
-        graph.operands[i] = ops
-        if _LIVE not in pattern:
+        node = nodes[i]
+        ops: list[Any] = []
+        pattern: list[Any] = []
+        shape: list[Any] = [node._op]
+        far = 0
+        for x in node._inputs():
+            j = get(x) if type(x) is value else None
+            if j is not None and live[j]:
+                ops.append(j)
+                pattern.append(live_mark)
+                if j < nargs:
+                    shape.append(j)
+                else:
+                    shape.append(j - i)
+                    if j - i < far:
+                        far = j - i
+                continue
+            if j is None:  # a number, or a leaf f made or closes over
+                if type(x) is value:
+                    data = leaves[x] = x.data
+                else:
+                    data = x
+                ops.append((data,))
+            else:  # a node that depends on no argument
+                data = nodes[j].data
+                ops.append(j)
+            pattern.append(_constant_key(data))
+            shape.append(type(data))
+        operands[i] = ops
+        if live_mark not in pattern:
             continue  # depends on no argument: a constant
         live[i] = True
         graph.patterns[i] = key = tuple(pattern)
-        graph.templates[i] = graph.template(node._op, key)  # type: ignore[arg-type]
+        templates[i] = graph.template(node._op, key)  # type: ignore[arg-type]
         graph.shapes[i] = tuple(shape)
         graph.farthest[i] = far
-
-
-def _operands(
-    graph: Graph, i: int, node: Value
-) -> tuple[list[Any], list[Any], list[Any], int]:
-    """Node i's operands, pattern (for its template), shape and farthest distance."""
-    get, live, nargs, leaves = graph.index.get, graph.live, graph.nargs, graph.leaves
-    ops: list[Any] = []
-    pattern: list[Any] = []
-    shape: list[Any] = [node._op]
-    far = 0
-    for x in node._inputs():
-        j = get(x) if type(x) is Value else None
-        if j is not None and live[j]:
-            ops.append(j)
-            pattern.append(_LIVE)
-            if j < nargs:
-                shape.append(j)
-            else:
-                shape.append(j - i)
-                far = min(far, j - i)
-            continue
-        if j is None:  # a number, or a leaf f made or closes over
-            if type(x) is Value:
-                data = leaves[x] = x.data
-            else:
-                data = x
-            ops.append((data,))
-        else:  # a node that depends on no argument
-            data = graph.nodes[j].data
-            ops.append(j)
-        pattern.append(_constant_key(data))
-        shape.append(type(data))
-    return ops, pattern, shape, far
 
 
 def mark_needs(graph: Graph) -> None:
