@@ -233,10 +233,12 @@ class Traced:
     def _over_arrays(
         self, args: tuple[Any, ...], grad: bool
     ) -> tuple[Any, tuple[Any, ...]]:
-        from . import vectorized
+        from . import _dask, vectorized
 
         if self._bindings is not None and self._bindings.changed():
             self._forget()
+        if any(map(_dask.is_dask_array, args)):
+            return _dask.over_dask(self, args, grad)
         return vectorized.over_arrays(self, args, grad)
 
     def array_programs(self) -> list[Program]:

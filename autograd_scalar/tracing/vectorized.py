@@ -240,3 +240,25 @@ def _scalar_points(
             v, g = math.nan, (math.nan,) * (len(outputs) - 1)
         for out, result in zip(outputs, (v, *g), strict=True):
             out[i] = result
+
+
+def over_chunk(
+    *blocks: Any, traced: Traced, template: tuple[Any, ...], grad: bool
+) -> Any:
+    """One chunk of the dask path (see ``_dask``): the numpy path on ``blocks``.
+
+    ``template`` holds the plain-number arguments, None where a block goes. With
+    ``grad``, the value and the gradients are stacked on a new first axis.
+    """
+    import numpy as np
+
+    feed = iter(blocks)
+    args = tuple(next(feed) if x is None else x for x in template)
+    shape = np.broadcast_shapes(*(b.shape for b in blocks))
+    if not grad:
+        return np.broadcast_to(traced(*args), shape)
+    value, grads = traced.value_and_grad(*args)
+    out = np.empty((1 + len(grads), *shape))
+    for k, a in enumerate((value, *grads)):
+        out[k] = a
+    return out
