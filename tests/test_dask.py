@@ -121,7 +121,7 @@ def client() -> Iterator[Any]:
             processes=True,
             threads_per_worker=1,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",
         ) as cluster,
         distributed.Client(cluster) as c,
     ):
@@ -171,3 +171,15 @@ class TestCluster:
         value, grads = g.value_and_grad(da.linspace(-2, 2, 4000, chunks=100), 0.5)
         client.compute([value, *grads], sync=True)
         assert 1 <= len(pickled) <= 2
+
+
+def test_distributed_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """benchmarks.distributed at a tiny size: it runs and prints its table."""
+    pytest.importorskip("distributed")
+    pytest.importorskip("psutil")
+    from benchmarks import distributed as bench
+
+    argv = ["--points", "20000", "--chunk", "5000", "--compare", "20000"]
+    assert bench.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "| dask, 2 workers | 20,000 |" in out and "dask / numpy" in out
