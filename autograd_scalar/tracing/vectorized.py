@@ -127,9 +127,10 @@ def points_of(name: str, args: tuple[Any, ...]) -> tuple[list[Any], tuple[int, .
 
 
 def over_arrays(
-    traced: Traced, args: tuple[Any, ...], grad: bool
+    traced: Traced, args: tuple[Any, ...], grad: bool, out: Any = None
 ) -> tuple[Any, tuple[Any, ...]]:
-    """f's value (and gradient, if ``grad``) at every point of ``args``.
+    """f's value (and gradient, if ``grad``) at every point of ``args``; with
+    ``out`` (an array of shape ``(1 + len(args), *shape)``), written into it.
 
     The arguments broadcast together and are flattened to points. Each array trace
     runs on all points not yet done; where its guards hold, its numbers are kept.
@@ -141,8 +142,11 @@ def over_arrays(
 
     points, shape = points_of(traced.name, args)
     n = len(points[0])
-    value = np.empty(n)
-    grads = [np.empty(n) for _ in points] if grad else []
+    if out is None:
+        value = np.empty(n)
+        grads = [np.empty(n) for _ in points] if grad else []
+    else:  # views: the results go straight into out
+        value, *grads = out.reshape(len(out), n)
     outputs = [value, *grads]
     with np.errstate(all="ignore"):  # _where computes both branches everywhere
         _run_traces(traced, points, outputs, grad)
@@ -257,8 +261,6 @@ def over_chunk(
     shape = np.broadcast_shapes(*(b.shape for b in blocks))
     if not grad:
         return np.broadcast_to(traced(*args), shape)
-    value, grads = traced.value_and_grad(*args)
-    out = np.empty((1 + len(grads), *shape))
-    for k, a in enumerate((value, *grads)):
-        out[k] = a
+    out = np.empty((1 + len(args), *shape))
+    traced._over_arrays(args, grad=True, out=out)  # no copy of the results
     return out
