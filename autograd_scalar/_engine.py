@@ -1257,3 +1257,47 @@ def _pullback_generic(node: Value, g: Any, on_values: bool) -> None:
             old = x.grad
             # Starting from zero, take the step itself: 0 + step would add a node.
             x.grad = step if type(old) is not Value and old == 0 else old + step
+
+
+# interface shim (merged with core)
+def toposort(root: Value) -> list[Value]:
+    """Every Value reachable from ``root`` (leaves included), each after all its
+    inputs, ``root`` last. Iterative, and it marks nothing (no grad is touched).
+
+    >>> x = Value(2.0)
+    >>> y = x * x + 1
+    >>> [v.data for v in toposort(y)]
+    [2.0, 4.0, 5.0]
+    """
+    order: list[Value] = []
+    done: set[int] = set()
+    stack: list[tuple[Value, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in done:
+            continue
+        done.add(id(node))
+        stack.append((node, True))
+        # Reversed: the first operand is visited first, as f computed it.
+        for x in reversed(node._inputs()):
+            if isinstance(x, Value) and id(x) not in done:
+                stack.append((x, False))
+    return order
+
+
+def local_partials(node: Value) -> tuple[Any, ...]:
+    """The partial derivative of ``node`` with respect to each operand, in
+    ``node._inputs()`` order, evaluated on plain numbers (empty for a leaf).
+
+    >>> x = Value(3.0)
+    >>> local_partials(x * 2.0)
+    (2.0, 3.0)
+    """
+    op = node._op
+    if op is None:
+        return ()
+    datas = [x.data if isinstance(x, Value) else x for x in node._inputs()]
+    return tuple(partial(node.data, *datas) for partial in op.partials)

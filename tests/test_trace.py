@@ -479,12 +479,12 @@ class TestValuesNotArguments:
         kept[0].data = 4.0
         assert g.value_and_grad(3.0) == (12.0, (4.0,))
 
-    def test_plain_numbers_are_baked(self) -> None:
-        """A plain number f closes over is read once, at trace time (documented)."""
+    def test_plain_number_rebound(self) -> None:
+        """A plain number f closes over is checked: rebinding it re-traces (15.4)."""
         c = 2.0
         g = trace(lambda x: x * c, 1.0)
         c = 5.0
-        assert g(1.0) == 2.0 and c == 5.0
+        assert g(1.0) == 5.0 == c
 
     def test_mlp_parameters_stepped_by_an_optimizer(self) -> None:
         """An MLP closed over, stepped by SGD: replay follows the engine each step."""

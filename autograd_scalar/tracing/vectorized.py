@@ -1,0 +1,266 @@
+"""Vectorised replay: a traced function's value and gradient over numpy arrays.
+
+The only module of the package that imports numpy, and only when an array is
+passed (or array code is written). It owns the numpy form of each primitive's
+forward (``NUMPY_FORMS``, keyed by primitive name), and the set of primitives that
+have none and run per element (``PER_ELEMENT``): a user primitive, or one numpy
+lacks (``erf``), is evaluated per element with ``np.vectorize``.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .._engine import Primitive
+from .._rules import registered
+
+if TYPE_CHECKING:
+    from ._traced import Traced
+
+# The forward of each built-in primitive over arrays, given the numpy module.
+NUMPY_FORMS: dict[str, Callable[[Any], Callable[..., Any]]] = {
+    "add": lambda np: np.add,
+    "sub": lambda np: np.subtract,
+    "mul": lambda np: np.multiply,
+    "truediv": lambda np: np.true_divide,
+    "pow": lambda np: np.power,
+    "neg": lambda np: np.negative,
+    "abs": lambda np: np.abs,
+    "exp": lambda np: np.exp,
+    "expm1": lambda np: np.expm1,
+    "log": lambda np: np.log,
+    "log1p": lambda np: np.log1p,
+    "sqrt": lambda np: np.sqrt,
+    "sin": lambda np: np.sin,
+    "cos": lambda np: np.cos,
+    "tan": lambda np: np.tan,
+    "atan": lambda np: np.arctan,
+    "atan2": lambda np: np.arctan2,
+    "hypot": lambda np: np.hypot,
+    "tanh": lambda np: np.tanh,
+    # stable at both ends: e^-softplus(-x)
+    "sigmoid": lambda np: lambda x: np.exp(-np.logaddexp(0.0, -x)),
+    "softplus": lambda np: lambda x: np.logaddexp(0.0, x),
+    "relu": lambda np: lambda x: np.where((x > 0) | (x != x), x, 0.0),
+    "maximum": lambda np: np.maximum,
+    "minimum": lambda np: np.minimum,
+}
+# Built-in primitives numpy has no function for: their scalar forward per element.
+PER_ELEMENT = frozenset({"erf"})
+
+
+def has_numpy_form(primitive: Primitive) -> bool:
+    """Whether ``primitive`` is the registered built-in with a numpy form."""
+    return (
+        primitive.name in NUMPY_FORMS and registered().get(primitive.name) is primitive
+    )
+
+
+# Array forms of each primitive's forward (key -1) and partials (key k), made once
+# and kept as long as the primitive (weak keys: a redefined user primitive is freed).
+_ARRAY_FUNCTIONS: weakref.WeakKeyDictionary[
+    Primitive, dict[int, Callable[..., Any]]
+] = weakref.WeakKeyDictionary()
+
+
+def array_function(primitive: Primitive, k: int, np: Any) -> Callable[..., Any]:
+    """The forward (``k`` = -1) or partial ``k`` of a primitive over numpy arrays:
+    the forward's numpy form, or else the scalar function per element."""
+    forms = _ARRAY_FUNCTIONS.get(primitive)
+    if forms is None:
+        forms = _ARRAY_FUNCTIONS[primitive] = {}
+    fn = forms.get(k)
+    if fn is None:
+        if k < 0 and has_numpy_form(primitive):
+            fn = NUMPY_FORMS[primitive.name](np)
+        else:
+            scalar = primitive.fn if k < 0 else primitive.partials[k]
+            fn = np.vectorize(_nan_on_error(scalar), otypes=[float])
+        forms[k] = fn
+    return fn
+
+
+def _nan_on_error(scalar: Callable[..., Any]) -> Callable[..., Any]:
+    """``scalar``, giving nan where it raises or is complex: one point does not stop
+    the others (a nan is computed again by the scalar replay, see ``over_arrays``)."""
+
+    def per_point(*args: Any) -> Any:
+        try:
+            out = scalar(*args)
+        except (ArithmeticError, ValueError):
+            return math.nan
+        return math.nan if isinstance(out, complex) else out
+
+    return per_point
+
+
+def points_of(name: str, args: tuple[Any, ...]) -> tuple[list[Any], tuple[int, ...]]:
+    """The arguments as flat float64 arrays of the points of their broadcast shape,
+    and that shape. Masked arrays are refused: their mask would be lost."""
+    import numpy as np
+
+    arrays = []
+    for i, x in enumerate(args):
+        if isinstance(x, np.ma.MaskedArray):
+            raise TypeError(
+                f"traced {name}() takes plain arrays, got a masked array for "
+                f"argument {i}; pass x.filled(value) or x.compressed() instead"
+            )
+        a = np.asarray(x)
+        if a.dtype.kind not in "biuf":
+            raise TypeError(
+                f"traced {name}() takes numbers or arrays of real numbers, "
+                f"got an array of {a.dtype} for argument {i}"
+            )
+        arrays.append(a.astype(np.float64, copy=False))
+    try:
+        shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    except ValueError:
+        shapes = ", ".join(str(a.shape) for a in arrays)
+        raise ValueError(
+            f"traced {name}(): arguments of shapes {shapes} do not broadcast together"
+        ) from None
+    return [np.broadcast_to(a, shape).ravel() for a in arrays], shape
+
+
+def over_arrays(
+    traced: Traced, args: tuple[Any, ...], grad: bool, out: Any = None
+) -> tuple[Any, tuple[Any, ...]]:
+    """f's value (and gradient, if ``grad``) at every point of ``args``; with
+    ``out`` (an array of shape ``(1 + len(args), *shape)``), written into it.
+
+    The arguments broadcast together and are flattened to points. Each array trace
+    runs on all points not yet done; where its guards hold, its numbers are kept.
+    Points no trace takes are traced anew at one of them. A point where any result
+    is nan or infinite is computed again by the scalar replay (which raises where f
+    would: then nan).
+    """
+    import numpy as np
+
+    points, shape = points_of(traced.name, args)
+    n = len(points[0])
+    if out is None:
+        value = np.empty(n)
+        grads = [np.empty(n) for _ in points] if grad else []
+    else:  # views: the results go straight into out
+        value, *grads = out.reshape(len(out), n)
+    outputs = [value, *grads]
+    with np.errstate(all="ignore"):  # _where computes both branches everywhere
+        _run_traces(traced, points, outputs, grad)
+    bad = ~np.isfinite(value)
+    for g in grads:
+        bad |= ~np.isfinite(g)
+    _scalar_points(traced, points, np.flatnonzero(bad), outputs)
+    return value.reshape(shape), tuple(g.reshape(shape) for g in grads)
+
+
+def _run_traces(
+    traced: Traced, points: list[Any], outputs: list[Any], grad: bool
+) -> None:
+    """Fill ``outputs`` at every point: kept array traces first, then new ones."""
+    import numpy as np
+
+    programs = traced.array_programs()
+    n = len(points[0])
+    todo = np.arange(n)
+    new = k = 0
+    while len(todo):
+        if k == len(programs):
+            if new == traced.max_array_traces:
+                raise ValueError(
+                    f"traced {traced.name}() takes more than "
+                    f"{traced.max_array_traces} paths through its decisions over "
+                    "these points (raise max_array_traces)"
+                )
+            new += 1
+            todo = _array_trace(traced, points, todo, outputs)
+            continue
+        program = programs[k]
+        k += 1
+        subset = points if len(todo) == n else [a[todo] for a in points]
+        try:
+            if grad:
+                v, g, ok = program.value_and_grad(*subset)
+            else:
+                (v, ok), g = program.value(*subset), ()
+        except (ArithmeticError, ValueError, TypeError):
+            if k == len(programs) and new:
+                # Even a trace made for them fails: the scalar replay.
+                _scalar_points(traced, points, todo, outputs)
+                return
+            continue  # a later trace has them
+        if ok is True and len(todo) == n:
+            for out, result in zip(outputs, (v, *g), strict=True):
+                out[:] = result
+            return
+        ok = np.broadcast_to(ok, todo.shape)
+        done = todo[ok]
+        for out, result in zip(outputs, (v, *g), strict=True):
+            out[done] = np.broadcast_to(result, todo.shape)[ok]
+        todo = todo[~ok]
+
+
+def _array_trace(
+    traced: Traced, points: list[Any], todo: Any, outputs: list[Any]
+) -> Any:
+    """Trace f for arrays at a point of ``todo``; return the points left to do.
+
+    A point where f raises on Values cannot be traced: it gets nan (as the scalar
+    replay raises there) and another point is tried. If a few points spread over
+    ``todo`` all raise, the scalar replay does all of ``todo``.
+    """
+    import numpy as np
+
+    failed = []
+    for t in dict.fromkeys(np.linspace(0, len(todo) - 1, 5).astype(int).tolist()):
+        i = int(todo[t])
+        try:
+            traced.array_trace(tuple(float(a[i]) for a in points), np)
+        except (ArithmeticError, ValueError):
+            failed.append(t)
+            for out in outputs:
+                out[i] = math.nan
+            continue
+        return np.delete(todo, failed)
+    _scalar_points(traced, points, todo, outputs)
+    return todo[:0]
+
+
+def _scalar_points(
+    traced: Traced, points: list[Any], todo: Any, outputs: list[Any]
+) -> None:
+    """Compute the points ``todo`` one at a time (nan where f raises)."""
+    for i in todo.tolist():
+        args = [float(a[i]) for a in points]
+        try:
+            if len(outputs) > 1:
+                v, g = traced.value_and_grad(*args)
+            else:
+                v, g = traced(*args), ()
+        except (ArithmeticError, ValueError):
+            v, g = math.nan, (math.nan,) * (len(outputs) - 1)
+        for out, result in zip(outputs, (v, *g), strict=True):
+            out[i] = result
+
+
+def over_chunk(
+    *blocks: Any, traced: Traced, template: tuple[Any, ...], grad: bool
+) -> Any:
+    """One chunk of the dask path (see ``_dask``): the numpy path on ``blocks``.
+
+    ``template`` holds the plain-number arguments, None where a block goes. With
+    ``grad``, the value and the gradients are stacked on a new first axis.
+    """
+    import numpy as np
+
+    feed = iter(blocks)
+    args = tuple(next(feed) if x is None else x for x in template)
+    shape = np.broadcast_shapes(*(b.shape for b in blocks))
+    if not grad:
+        return np.broadcast_to(traced(*args), shape)
+    out = np.empty((1 + len(args), *shape))
+    traced._over_arrays(args, grad=True, out=out)  # no copy of the results
+    return out

@@ -1,0 +1,185 @@
+"""Traced replay over dask arrays (issue 19): lazy, chunk by chunk the numpy path.
+
+The oracle is the numpy path (tests/test_vectorized.py checks it against the
+engine): every chunk of every dask result must equal, number for number, the numpy
+path on the same points. The cluster tests run a LocalCluster of two worker
+processes on loopback, started and closed by the test module.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+np = pytest.importorskip("numpy")
+da = pytest.importorskip("dask.array")
+dask = pytest.importorskip("dask")
+
+import autograd_scalar as ag  # noqa: E402 -- after the importorskips
+from autograd_scalar import trace  # noqa: E402
+from autograd_scalar.tracing import Traced  # noqa: E402
+
+
+def branchy(x: Any, y: Any) -> Any:
+    """A branch on data (a guard per point) and a log that fails for x * y <= -1."""
+    if x > y:
+        return ag.tanh(x * y) + ag.log1p(x * y)
+    return ag.relu(x - 0.5) * ag.exp(y) + ag.sqrt(abs(y))
+
+
+def assert_same(got: Any, want: Any) -> None:
+    """Equal arrays, nan where nan, of the same shape."""
+    got = np.asarray(got)
+    assert got.shape == want.shape
+    np.testing.assert_array_equal(got, want)
+
+
+def numpy_path(g: Traced, args: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
+    """The numpy path on the same points (dask arrays computed first)."""
+    plain = [a.compute() if hasattr(a, "__dask_graph__") else a for a in args]
+    return g.value_and_grad(*plain)  # type: ignore[no-any-return]
+
+
+class TestLazy:
+    """Nothing runs until compute; the results are dask arrays chunked as the input."""
+
+    def test_nothing_computed_before_compute(self) -> None:
+        """Building the result traces nothing and pickles nothing."""
+        g = trace(branchy, 0.3, 0.2)
+        xs = da.linspace(-2, 2, 1000, chunks=250)
+        value, grads = g.value_and_grad(xs, 0.5)
+        assert g.ntraces == 1 and not g._array_programs
+        assert isinstance(value, da.Array) and all(
+            isinstance(a, da.Array) for a in grads
+        )
+        assert value.chunks == xs.chunks == grads[0].chunks == grads[1].chunks
+        assert g(xs, 0.5).chunks == xs.chunks
+
+    def test_dask_not_imported_otherwise(self) -> None:
+        """import autograd_scalar, scalar and numpy replay import no dask."""
+        code = (
+            "import sys, numpy as np, autograd_scalar as ag; "
+            "g = ag.trace(lambda x: x * x, 1.0); g(2.0); g(np.ones(3)); "
+            "assert 'dask' not in sys.modules, 'dask imported'"
+        )
+        subprocess.run([sys.executable, "-c", code], check=True)
+
+
+class TestThreaded:
+    """dask's default (threaded) scheduler: every chunk equals the numpy path."""
+
+    @pytest.mark.parametrize(
+        "args",
+        [
+            (da.linspace(-2, 2, 1001, chunks=100), -0.75),
+            (
+                da.linspace(-2, 2, 600, chunks=170),
+                np.linspace(1.5, -1.5, 600),
+            ),
+            (
+                da.linspace(-2, 2, 40, chunks=7).reshape(40, 1),
+                da.linspace(-1, 2, 30, chunks=11).reshape(1, 30),
+            ),
+        ],
+        ids=["dask-number", "dask-numpy", "broadcast-2d"],
+    )
+    def test_value_and_grad(self, args: tuple[Any, ...]) -> None:
+        """Value and both gradients, chunk for chunk, as the numpy path gives them."""
+        g = trace(branchy, 0.3, 0.2)
+        value, grads = g.value_and_grad(*args)
+        got = dask.compute(value, *grads)
+        want_value, want_grads = numpy_path(g, args)
+        for a, b in zip(got, (want_value, *want_grads), strict=True):
+            assert_same(a, b)
+        assert np.isnan(want_value).any()  # the log's domain is crossed: nan
+        assert_same(g(*args).compute(), want_value)
+
+    def test_shapes_that_do_not_broadcast(self) -> None:
+        """ValueError naming the shapes, before anything is computed."""
+        g = trace(branchy, 0.3, 0.2)
+        with pytest.raises(ValueError, match=r"\(3,\).*\(4,\).*broadcast"):
+            g.value_and_grad(da.ones(3), da.ones(4))
+
+    def test_complex_array(self) -> None:
+        """An array of complex numbers is a TypeError naming the argument."""
+        g = trace(branchy, 0.3, 0.2)
+        with pytest.raises(TypeError, match="complex128 for argument 1"):
+            g(da.ones(3), da.ones(3, dtype=complex))
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    """A LocalCluster of 2 worker processes, 1 thread each, on loopback."""
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            processes=True,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
+        yield c
+
+
+class TestCluster:
+    """On worker processes: the same numbers, the Traced shipped once per graph."""
+
+    def test_every_chunk_equals_the_numpy_path(self, client: Any) -> None:
+        """20 chunks over 2 processes; value and gradients equal the numpy path."""
+        g = trace(branchy, 0.3, 0.2)
+        xs = da.linspace(-2, 2, 20_000, chunks=1000)
+        ys = da.linspace(1, -1.5, 20_000, chunks=1500)
+        value, grads = g.value_and_grad(xs, ys)
+        got = client.compute([value, *grads], sync=True)
+        want_value, want_grads = numpy_path(g, (xs, ys))
+        for a, b in zip(got, (want_value, *want_grads), strict=True):
+            assert_same(a, b)
+        workers = client.run(lambda: 1)
+        assert len(workers) == 2
+
+    def test_lambda_travels_by_cloudpickle(self, client: Any) -> None:
+        """A lambda closing over a number runs on the workers."""
+        c = 3.0
+        g = trace(lambda x: ag.sin(x * c), 0.1)
+        xs = da.linspace(-1, 1, 5000, chunks=1000)
+        value, (slope,) = g.value_and_grad(xs)
+        got_value, got_slope = client.compute([value, slope], sync=True)
+        want_value, (want_slope,) = g.value_and_grad(xs.compute())
+        assert_same(got_value, want_value)
+        assert_same(got_slope, want_slope)
+
+    def test_pickled_once_per_graph(
+        self, client: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The Traced is pickled a few times per graph, not once per chunk (40)."""
+        pickled = []
+        getstate = Traced.__getstate__
+
+        def counting(self: Traced) -> dict[str, Any]:
+            pickled.append(1)
+            return getstate(self)
+
+        monkeypatch.setattr(Traced, "__getstate__", counting)
+        g = trace(branchy, 0.3, 0.2)
+        value, grads = g.value_and_grad(da.linspace(-2, 2, 4000, chunks=100), 0.5)
+        client.compute([value, *grads], sync=True)
+        assert 1 <= len(pickled) <= 2
+
+
+def test_distributed_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """benchmarks.distributed at a tiny size: it runs and prints its table."""
+    pytest.importorskip("distributed")
+    pytest.importorskip("psutil")
+    from benchmarks import distributed as bench
+
+    argv = ["--points", "20000", "--chunk", "5000", "--compare", "20000"]
+    assert bench.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "| dask, 2 workers | 20,000 |" in out and "dask / numpy" in out
