@@ -1182,3 +1182,40 @@ def _pullback_generic(node: Value, g: Any, on_values: bool) -> None:
             old = x.grad
             # Starting from zero, take the step itself: 0 + step would add a node.
             x.grad = step if type(old) is not Value and old == 0 else old + step
+
+
+# interface shim (merged with core)
+
+
+def toposort(root: Value) -> list[Value]:
+    """Every Value below ``root`` (leaves included), each after its inputs, root last.
+
+    An iterative depth-first search that marks nothing on the nodes. Operands are
+    visited in the order the backward pass visits them, so that walking this list
+    backwards meets each node's consumers in the order ``backward()`` does.
+    """
+    done: set[Value] = set()
+    order: list[Value] = []
+    stack: list[tuple[Value, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in done:
+            continue
+        done.add(node)
+        stack.append((node, True))
+        for x in node._inputs():
+            if isinstance(x, Value) and x not in done:
+                stack.append((x, False))
+    return order
+
+
+def local_partials(node: Value) -> tuple[Any, ...]:
+    """d node / d operand for each operand in ``node._inputs()`` order, on numbers."""
+    op = node._op
+    if op is None:
+        return ()
+    datas = [_data(x) for x in node._inputs()]
+    return tuple(partial(node.data, *datas) for partial in op.partials)
