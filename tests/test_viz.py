@@ -244,7 +244,7 @@ class TestDraw:
     def test_falls_back_without_dot(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """Without the dot program, 'auto' lays out itself; 'graphviz' says why not."""
         pytest.importorskip("graphviz")
-        monkeypatch.setattr(viz.shutil, "which", lambda name: None)
+        monkeypatch.setattr(viz._drawing.shutil, "which", lambda name: None)
         assert viz.draw(Value(1) + 1).engine == "builtin"
         with pytest.raises(RuntimeError, match="dot program"):
             viz.draw(Value(1) + 1, engine="graphviz")
