@@ -45,6 +45,7 @@ from ._drawing import (
 )
 from ._explain import BackwardSteps, Explanation, Step, backward_steps, explain
 from ._stepper import Stepper, stepper
+from ._sympy import _sympy_rules as _sympy_rules  # tests/test_rules.py reads it
 from ._sympy import to_sympy
 
 __all__ = [

@@ -313,8 +313,10 @@ def _svg(
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" '
         f'height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" '
         'font-family="monospace" font-size="12">',
+        # userSpaceOnUse: a highlighted (thicker) edge keeps the same arrowhead
         f'<defs><marker id="{arrow}" viewBox="0 0 10 10" refX="10" refY="5" '
-        'markerWidth="7" markerHeight="7" orient="auto">'
+        'markerUnits="userSpaceOnUse" markerWidth="8.4" markerHeight="8.4" '
+        'orient="auto">'
         '<path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>',
         '<g class="edges" fill="none" stroke="#555" stroke-width="1.2">',
         *_edge_paths(boxes, routes, scene.edge_keys, arrow),

@@ -20,29 +20,37 @@ def add_value(
     scene: Scene,
     node: Value,
     i: int,
-    name: str,
+    lines: list[str],
     fill: str,
     source: Callable[[Value], int],
 ) -> int:
-    """Add the boxes of ``node`` (number ``i``) and the edges into them; return its
-    box. ``source(x)`` is the box an operand Value ``x`` is drawn as."""
+    """Add the boxes of ``node`` (number ``i``, its box showing ``lines``) and the
+    edges into them; return its box. ``source(x)`` is the box an operand Value
+    ``x`` is drawn as."""
     if node._op is None:
-        return scene.add(Box("value", value_lines(node, name), fill, f"v{i}"))
+        return scene.add(Box("value", lines, fill, f"v{i}"))
     op = scene.add(Box("op", [node.op], key=f"o{i}"))
     for slot, x in enumerate(node._inputs()):
         is_node = isinstance(x, Value)
         src = source(x) if is_node else scene.add(Box("const", [show(x)]))
         scene.edge(src, op, f"e{i}.{slot}")
-    me = scene.add(Box("value", value_lines(node, name), fill, f"v{i}"))
+    me = scene.add(Box("value", lines, fill, f"v{i}"))
     scene.edge(op, me)
     return me
 
 
-def full_scene(order: list[Value], root: Value, names: dict[Value, str]) -> Scene:
-    """Every Value of ``order`` (inputs first) drawn, with every operation."""
+def full_scene(
+    order: list[Value],
+    root: Value,
+    names: dict[Value, str],
+    lines: Callable[[Value, str], list[str]] = value_lines,
+) -> Scene:
+    """Every Value of ``order`` (inputs first) drawn, with every operation; a
+    Value's box shows ``lines(node, name)`` (by default: name, data, grad)."""
     scene = Scene()
     box_of: dict[Value, int] = {}
     for i, node in enumerate(order):
         fill = FILL[kind(node, root)]
-        box_of[node] = add_value(scene, node, i, names[node], fill, box_of.__getitem__)
+        text = lines(node, names[node])
+        box_of[node] = add_value(scene, node, i, text, fill, box_of.__getitem__)
     return scene

@@ -113,6 +113,10 @@ _SCRIPT = """
       var cls = s && v === s[1] ? " class='ag-changed'" : "";
       rows += "<tr" + cls + "><td></td><td></td></tr>";
     }
+    for (var b = 0; b < n.length; b++) {
+      var texts = part("v" + b).querySelectorAll("text");
+      texts[texts.length - 1].textContent = "grad " + grads[b];
+    }
     var table = field("grads");
     table.innerHTML = rows;
     for (var r = 0; r < n.length; r++) {
@@ -202,7 +206,13 @@ def stepper(out: Value, *, max_values: int = MAX_DRAWN_VALUES) -> Stepper:
         )
     shown = names(order)
     steps = backward_steps(out)
-    svg = layout_svg(full_scene(order, out, shown))
+
+    def lines(node: Value, name: str) -> list[str]:
+        # the final gradient, so that the box is wide enough for it; the script
+        # shows the gradient so far
+        return [name, f"data {show(node.data)}", f"grad {show(steps.grads[node], 10)}"]
+
+    svg = layout_svg(full_scene(order, out, shown, lines))
     markup = (
         f"<style>{_STYLE}</style>"
         + _CONTROLS.format(count=len(steps.steps))

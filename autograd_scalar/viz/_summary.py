@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections import Counter
 
 from .._engine import Value
-from ._graph import FILL, kind
+from ._graph import FILL, kind, value_lines
 from ._layout import Box, Scene
 from ._scene import add_value
 
@@ -194,12 +194,13 @@ def _build(
         b = boxes.of[i]
         if b < 0:
             fill = FILL[kind(node, root)]
-            drawn[node] = add_value(scene, node, i, names[node], fill, source)
+            lines = value_lines(node, names[node])
+            drawn[node] = add_value(scene, node, i, lines, fill, source)
         elif b not in box_at:
             common = ops[b].most_common(2)
             top = ", ".join(f"{op} ×{k:,}" for op, k in common)  # noqa: RUF001 -- the multiplication sign
-            lines = [f"… {members[b]:,} values …", top]
-            box_at[b] = scene.add(Box("summary", lines, "#f7f7f7", f"s{b}"))
+            text = [f"… {members[b]:,} values …", top]
+            box_at[b] = scene.add(Box("summary", text, "#f7f7f7", f"s{b}"))
     # Edges from drawn Values into the boxes that use them, one per pair.
     for i, node in enumerate(order):
         b = boxes.of[i]
