@@ -225,8 +225,7 @@ class TestInBrowser:
         assert self.highlighted(browser, "ag-current") == []
         slider = browser.find_element("css selector", "input[type=range]")
         browser.execute_script(
-            "arguments[0].value = 6;"
-            "arguments[0].dispatchEvent(new Event('input'));",
+            "arguments[0].value = 6;arguments[0].dispatchEvent(new Event('input'));",
             slider,
         )
         assert self.shown(browser, "position") == "step 6 of 8"
