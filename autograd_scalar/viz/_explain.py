@@ -28,7 +28,7 @@ import html
 from typing import Any, ClassVar, NamedTuple
 
 from .._engine import Value, local_partials, toposort
-from ._graph import names, reading_order, show
+from ._graph import Names, names, reading_order, show
 
 
 def _table(header: list[str], rows: list[list[str]], indent: str = "  ") -> str:
@@ -230,9 +230,7 @@ class Explanation:
         )
 
 
-def _path_text(
-    nodes: tuple[Value, ...], slots: tuple[int, ...], names: dict[Value, str]
-) -> str:
+def _path_text(nodes: tuple[Value, ...], slots: tuple[int, ...], names: Names) -> str:
     """``x → mul#0 → out``; an edge into an operation that uses its input more than
     once names the operand it enters: ``h →[1] mul#2``."""
     text = names[nodes[0]]

@@ -1,9 +1,9 @@
 """The graph as every view shows it: its nodes in reading order, one name each.
 
-Every node gets one display name, shared by drawings, explanations, the stepper and
-sympy: its ``label`` (an ``nn`` parameter's is where it lives, ``L1.N3.w0``), or for
-an unlabeled node its operation and a number in reading order (``mul#2``; ``leaf#0``
-for a leaf).
+Every node gets one display name, shared by drawings, explanations and the stepper:
+its ``label`` (an ``nn`` parameter's is where it lives, ``L1.N3.w0``), or for an
+unlabeled node its operation and its number among the nodes of that operation in
+reading order (``mul#2``; ``leaf#0`` for a leaf).
 """
 
 from __future__ import annotations
@@ -43,19 +43,32 @@ def reading_order(root: Value) -> list[Value]:
     return order
 
 
-def names(order: Iterable[Value]) -> dict[Value, str]:
-    """Each node's display name: its label, or its op and a per-op count."""
-    counts: dict[str, int] = {}
-    found: dict[Value, str] = {}
-    for node in order:
-        if node.label:
-            found[node] = node.label
-        else:
-            kind = node.op or "leaf"
-            k = counts.get(kind, 0)
-            counts[kind] = k + 1
-            found[node] = f"{kind}#{k}"
-    return found
+class Names:
+    """Each node's display name: its label, or its op and its number among the
+    nodes of that op in reading order (``mul#2``: the third product). Labels are
+    read on demand, so naming the few nodes a summary draws stays cheap.
+    """
+
+    def __init__(self, order: Iterable[Value]) -> None:
+        self._number: dict[Value, int] = {}
+        counts: dict[str, int] = {}
+        for node in order:
+            op = node.op
+            k = counts.get(op, 0)
+            counts[op] = k + 1
+            self._number[node] = k
+
+    def __getitem__(self, node: Value) -> str:
+        number = self._number[node]  # a KeyError for a node not in the graph
+        return node.label or f"{node.op or 'leaf'}#{number}"
+
+    def get(self, node: Value, default: str) -> str:
+        return self[node] if node in self._number else default
+
+
+def names(order: Iterable[Value]) -> Names:
+    """The display names of the nodes of ``order`` (see ``Names``)."""
+    return Names(order)
 
 
 def show(x: Any, digits: int = 6) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .._engine import Value
-from ._graph import FILL, kind, show, value_lines
+from ._graph import FILL, Names, kind, show, value_lines
 from ._layout import Box, Scene
 
 
@@ -42,7 +42,7 @@ def add_value(
 def full_scene(
     order: list[Value],
     root: Value,
-    names: dict[Value, str],
+    names: Names,
     lines: Callable[[Value, str], list[str]] = value_lines,
 ) -> Scene:
     """Every Value of ``order`` (inputs first) drawn, with every operation; a

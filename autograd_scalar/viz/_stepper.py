@@ -24,7 +24,7 @@ from typing import Any
 from .._engine import Value
 from ._drawing import MAX_DRAWN_VALUES, svg_image
 from ._explain import BackwardSteps, backward_steps
-from ._graph import names, reading_order, show
+from ._graph import Names, names, reading_order, show
 from ._layout import layout_svg
 from ._scene import full_scene
 
@@ -240,7 +240,7 @@ def stepper(out: Value, *, max_values: int = MAX_DRAWN_VALUES) -> Stepper:
 
 
 def _data(
-    order: list[Value], shown: dict[Value, str], steps: BackwardSteps, out: Value
+    order: list[Value], shown: Names, steps: BackwardSteps, out: Value
 ) -> dict[str, Any]:
     """What the script needs: names, the grads before the first step, the steps
     (node, input and slot as positions in ``order``, numbers as shown)."""

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections import Counter
 
 from .._engine import Value
-from ._graph import FILL, kind, value_lines
+from ._graph import FILL, Names, kind, value_lines
 from ._layout import Box, Scene
 from ._scene import add_value
 
@@ -53,9 +53,7 @@ class _Boxes:
         return b
 
 
-def summary_scene(
-    order: list[Value], root: Value, names: dict[Value, str], limit: int
-) -> Scene:
+def summary_scene(order: list[Value], root: Value, names: Names, limit: int) -> Scene:
     """At most about ``limit`` boxes for the graph ``order`` (inputs first)."""
     index = {node: i for i, node in enumerate(order)}
     users = _consumers(order, index)
@@ -173,7 +171,7 @@ def _build(
     order: list[Value],
     index: dict[Value, int],
     root: Value,
-    names: dict[Value, str],
+    names: Names,
     boxes: _Boxes,
 ) -> Scene:
     """The scene: drawn Values as usual, each box once, edges into a box merged."""
