@@ -231,3 +231,27 @@ class TestInBrowser:
         assert self.shown(browser, "position") == "step 6 of 8"
         browser.find_element("css selector", "[data-act=prev]").click()
         assert self.shown(browser, "position") == "step 5 of 8"
+
+    def test_inserted_like_a_notebook_output(
+        self, browser: Any, tmp_path: Path
+    ) -> None:
+        """Inserted as a notebook inserts HTML output (innerHTML, then each script
+        run from the document's head, as the classic notebook does), the stepper
+        finds itself by its id and steps."""
+        g = diamond()
+        fragment = viz.stepper(g["o"])._repr_html_()
+        blank = tmp_path / "blank.html"
+        blank.write_text("<!doctype html><html><head></head><body></body></html>")
+        browser.get(blank.as_uri())
+        browser.execute_script(
+            "var host = document.createElement('div');"
+            "document.body.appendChild(host);"
+            "host.innerHTML = arguments[0];"
+            "host.querySelectorAll('script:not([type])').forEach(function (s) {"
+            "  var run = document.createElement('script');"
+            "  run.text = s.text; document.head.appendChild(run); });",
+            fragment,
+        )
+        browser.find_element("css selector", "[data-act=next]").click()
+        assert self.shown(browser, "position") == "step 1 of 8"
+        assert close(self.shown(browser, "local"), 12.0)  # d(h*h)/dh at h = 12

@@ -246,7 +246,8 @@ def draw(
     order = reading_order(root)
     shown = names(order)
     if engine != "graphviz" and len(order) > max_values:
-        scene = summary_scene(order, root, shown, min(SUMMARY_VALUES, max_values))
+        limit = max(2, min(SUMMARY_VALUES, max_values))  # the output, and one box
+        scene = summary_scene(order, root, shown, limit)
         svg = layout_svg(scene)
         return Drawing(
             svg, lambda: _dot(order, root), "builtin", len(order), scene.note

@@ -16,8 +16,8 @@ block with them, so it shows the static view alone, never dead buttons.
 
 from __future__ import annotations
 
-import itertools
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +27,6 @@ from ._explain import BackwardSteps, backward_steps
 from ._graph import Names, names, reading_order, show
 from ._layout import layout_svg
 from ._scene import full_scene
-
-_ids = itertools.count()
 
 _STYLE = """
 .ag-stepper { font-family: sans-serif; font-size: 13px; }
@@ -129,7 +127,14 @@ _SCRIPT = """
   view.querySelector("[data-act=next]").onclick = function () { go(k + 1); };
   slider.oninput = function () { go(parseInt(slider.value, 10)); };
   render();
-})(document.currentScript.parentElement);
+})(
+  // The element around this script: JupyterLab runs a copy of the script in its
+  // place; the classic notebook runs it elsewhere, so find the stepper by its id.
+  document.currentScript &&
+    document.currentScript.parentElement.classList.contains("ag-stepper")
+    ? document.currentScript.parentElement
+    : document.getElementById("STEPPER_ID")
+);
 """
 
 
@@ -229,12 +234,14 @@ def stepper(out: Value, *, max_values: int = MAX_DRAWN_VALUES) -> Stepper:
     )
     # Labels in the markup are escaped (&lt;), so nothing in it closes the script.
     data = _data(order, shown, steps, out)
+    # Random: outputs of an earlier session, still on the page, keep their ids.
+    uid = f"ag-stepper-{uuid.uuid4().hex[:12]}"
     fragment = (
-        f'<div class="ag-stepper" id="ag-stepper-{next(_ids)}">{static}'
+        f'<div class="ag-stepper" id="{uid}">{static}'
         f'<script type="text/html" class="ag-markup">{markup}</script>'
         '<script type="application/json" class="ag-data">'
         f"{_json_for_script(data)}</script>"
-        f"<script>{_SCRIPT}</script></div>"
+        f"<script>{_SCRIPT.replace('STEPPER_ID', uid)}</script></div>"
     )
     return Stepper(steps, fragment)
 
