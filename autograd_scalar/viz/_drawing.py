@@ -41,7 +41,7 @@ MAX_DRAWN_VALUES = 2000
 summarised, in at most ``SUMMARY_VALUES`` boxes (``draw(max_values=...)`` changes it).
 """
 
-SUMMARY_VALUES = 100
+SUMMARY_VALUES = 300
 """How many boxes (Values and collapsed boxes) a summarised drawing has at most."""
 
 

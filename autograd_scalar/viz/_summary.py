@@ -6,7 +6,7 @@ seconds to lay out and that nobody can read. ``summary_scene`` draws at most
 
 1. **Chains.** A chain is a run of operations each of which is the only consumer of
    the one below it (``y = tanh(y * a + b)`` repeated, or ``0 + l1 + l2 + ...``
-   summing losses). A chain longer than ``2 * _KEEP + _MIN_HIDDEN`` keeps ``_KEEP``
+   summing losses). A chain of at least ``2 * _KEEP + _MIN_HIDDEN`` keeps ``_KEEP``
    nodes at each end, and its middle becomes one dashed box "… 99,980 values …".
 2. **What hangs off them.** A node all of whose consumers went into the same box
    goes into it too: the loss of each sample summed in the middle of a chain
@@ -29,8 +29,10 @@ from ._graph import FILL, Names, kind, value_lines
 from ._layout import Box, Scene
 from ._scene import add_value
 
-_KEEP = 3  # nodes kept at each end of a collapsed chain
-_MIN_HIDDEN = 4  # a chain collapses only if it would hide at least this many
+_KEEP = 2  # nodes kept at each end of a collapsed chain
+# A chain collapses only if it would hide at least this many: shorter ones (the
+# weighted sum inside a neuron, say) are structure worth seeing.
+_MIN_HIDDEN = 50
 
 
 class _Boxes:
