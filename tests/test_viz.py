@@ -706,3 +706,25 @@ class TestSympyTable:
         assert not missing, f"no sympy form and no reason for: {sorted(missing)}"
         assert all(reason.strip() for reason in _NO_FORM.values())
         assert not set(_FORMS) & set(_NO_FORM)
+
+
+class TestTablesDisplay:
+    """In a notebook, tables of big graphs display small; print() shows all."""
+
+    def test_long_tables_are_cut_in_html(self) -> None:
+        """100,000 steps display as 200 rows and a row saying how many are not
+        shown; str() still has every step."""
+        _, out = chain(100_000)
+        rec = viz.backward_steps(out)
+        page = rec._repr_html_()
+        assert page.count("<tr>") == 1 + 200 + 1
+        assert "99,800 more rows" in page
+        assert len(str(rec).splitlines()) == 2 + 100_000
+
+    def test_long_paths_are_cut_in_html(self) -> None:
+        """A path of 100,001 nodes displays in a cell of about a thousand
+        characters, its two ends kept."""
+        x, out = chain(100_000)
+        page = viz.explain(out, x)._repr_html_()
+        assert len(page) < 5_000
+        assert "<td>x → tanh#0 → " in page and "tanh#99999</td>" in page

@@ -39,12 +39,26 @@ def _table(header: list[str], rows: list[list[str]], indent: str = "  ") -> str:
     )
 
 
+# In a notebook, a table shows at most this many rows (the first and last halves)
+# and a cell at most this many characters: a pass over 100,000 nodes displays as a
+# few kilobytes, not megabytes. str() and print() show everything.
+HTML_ROWS = 200
+HTML_CELL = 1000
+
+
 def _html_table(header: list[str], rows: list[list[str]]) -> str:
-    esc = html.escape
-    head = "".join(f"<th>{esc(c)}</th>" for c in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in rows
-    )
+    def cell(text: str) -> str:
+        if len(text) > HTML_CELL:
+            half = HTML_CELL // 2
+            text = f"{text[:half]} … {text[-half:]}"
+        return f"<td>{html.escape(text)}</td>"
+
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in header)
+    if len(rows) > HTML_ROWS:
+        half = HTML_ROWS // 2
+        gap = f"… {len(rows) - 2 * half:,} more rows (print() shows all) …"
+        rows = [*rows[:half], [gap] + [""] * (len(header) - 1), *rows[-half:]]
+    body = "".join("<tr>" + "".join(cell(c) for c in r) + "</tr>" for r in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
