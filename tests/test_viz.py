@@ -661,6 +661,17 @@ class TestSummary:
         assert viz.draw(out, engine="builtin", max_values=30).note != ""
         with pytest.raises(ValueError, match=r"max_values=0"):
             viz.draw(out, max_values=0)
+        with pytest.raises(TypeError, match=r"draw\(max_values='9'\)"):
+            viz.draw(out, max_values="9")  # type: ignore[arg-type]
+
+    def test_package_setting(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Setting viz.MAX_DRAWN_VALUES changes the default limit of draw and
+        stepper."""
+        _, out = chain(30)
+        monkeypatch.setattr(viz, "MAX_DRAWN_VALUES", 10)
+        assert viz.draw(out).note != ""
+        with pytest.raises(ValueError, match="max_values=10"):
+            viz.stepper(out)
 
     @given(graphs(), st.integers(1, 12))
     def test_any_graph_summarises(self, case: Any, limit: int) -> None:

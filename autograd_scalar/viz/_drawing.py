@@ -18,7 +18,7 @@ import shutil
 import subprocess
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from .._engine import Value
 from ._graph import FILL, kind, names, reading_order, show, value_lines
@@ -238,39 +238,59 @@ def draw(
         raise ValueError(
             f"draw(engine={engine!r}): expected 'auto', 'graphviz' or 'builtin'"
         )
-    if max_values is None:
-        max_values = MAX_DRAWN_VALUES
-    if not isinstance(max_values, int) or max_values < 1:
-        raise ValueError(f"draw(max_values={max_values!r}): expected an int >= 1")
-    graphviz_max, timeout = _limits()
+    limits = settings()
+    max_values = check_max_values("draw", max_values, limits.max_drawn)
     order = reading_order(root)
     shown = names(order)
     if engine != "graphviz" and len(order) > max_values:
-        limit = max(2, min(SUMMARY_VALUES, max_values))  # the output, and one box
+        limit = max(2, min(limits.summary, max_values))  # the output, and one box
         scene = summary_scene(order, root, shown, limit)
         svg = layout_svg(scene)
         return Drawing(
             svg, lambda: _dot(order, root), "builtin", len(order), scene.note
         )
     dot = _dot(order, root)
-    if engine == "graphviz" or (engine == "auto" and len(order) <= graphviz_max):
+    if engine == "graphviz" or (engine == "auto" and len(order) <= limits.graphviz_max):
         # Cap Graphviz's crossing-minimization and network-simplex iterations:
         # seconds instead of minutes on big tangled graphs, the same on small ones.
         tuned = _dot(order, root, " mclimit=0.2; nslimit=2; nslimit1=2;")
         required = engine == "graphviz"
-        picture = _graphviz_svg(tuned, required, None if required else timeout)
+        timeout = None if required else limits.graphviz_timeout
+        picture = _graphviz_svg(tuned, required, timeout)
         if picture is not None:
             return Drawing(picture, dot, "graphviz", len(order))
     svg = layout_svg(full_scene(order, root, shown))
     return Drawing(svg, dot, "builtin", len(order))
 
 
-def _limits() -> tuple[int, float]:
-    """GRAPHVIZ_MAX_VALUES and GRAPHVIZ_TIMEOUT as the package has them now, so that
-    setting ``viz.GRAPHVIZ_TIMEOUT = 30`` takes effect."""
+class _Settings(NamedTuple):
+    max_drawn: int
+    summary: int
+    graphviz_max: int
+    graphviz_timeout: float
+
+
+def settings() -> _Settings:
+    """The limits above as the package has them now, so that setting one on the
+    package (``viz.GRAPHVIZ_TIMEOUT = 30``) takes effect."""
     from autograd_scalar import viz
 
-    return viz.GRAPHVIZ_MAX_VALUES, viz.GRAPHVIZ_TIMEOUT
+    return _Settings(
+        viz.MAX_DRAWN_VALUES,
+        viz.SUMMARY_VALUES,
+        viz.GRAPHVIZ_MAX_VALUES,
+        viz.GRAPHVIZ_TIMEOUT,
+    )
+
+
+def check_max_values(where: str, max_values: int | None, default: int) -> int:
+    if max_values is None:
+        return default
+    if isinstance(max_values, bool) or not isinstance(max_values, int):
+        raise TypeError(f"{where}(max_values={max_values!r}): expected an int")
+    if max_values < 1:
+        raise ValueError(f"{where}(max_values={max_values!r}): expected an int >= 1")
+    return max_values
 
 
 def _graphviz_svg(dot: str, required: bool, timeout: float | None) -> str | None:

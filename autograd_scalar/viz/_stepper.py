@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .._engine import Value
-from ._drawing import MAX_DRAWN_VALUES, svg_image
+from ._drawing import check_max_values, settings, svg_image
 from ._explain import BackwardSteps, backward_steps
 from ._graph import Names, names, reading_order, show
 from ._layout import layout_svg
@@ -182,7 +182,7 @@ class Stepper:
         return path
 
 
-def stepper(out: Value, *, max_values: int = MAX_DRAWN_VALUES) -> Stepper:
+def stepper(out: Value, *, max_values: int | None = None) -> Stepper:
     """Step through ``out``'s backward pass on its drawing, one term at a time.
 
     Each step is one term of ``backward_steps(out)``: a node sends ``local
@@ -193,15 +193,16 @@ def stepper(out: Value, *, max_values: int = MAX_DRAWN_VALUES) -> Stepper:
 
     Jupyter shows it inline; ``.save("steps.html")`` writes it for a browser. In a
     notebook that is not trusted, scripts do not run, so it shows the drawing and
-    the table of all steps instead. A graph of more than ``max_values`` Values is
-    a ``ValueError``: its page would be too big to use (``backward_steps`` still
-    lists the steps).
+    the table of all steps instead. A graph of more than ``max_values`` Values
+    (default ``MAX_DRAWN_VALUES``) is a ``ValueError``: its page would be too big
+    to use (``backward_steps`` still lists the steps).
 
     >>> from autograd_scalar import Value
     >>> x, y = Value(3.0, "x"), Value(2.0, "y")
     >>> stepper(x * y + x)
     <Stepper: 4 steps>
     """
+    max_values = check_max_values("stepper", max_values, settings().max_drawn)
     order = reading_order(out)
     if len(order) > max_values:
         raise ValueError(
