@@ -58,12 +58,12 @@ class _Boxes:
 def summary_scene(order: list[Value], root: Value, names: Names, limit: int) -> Scene:
     """At most about ``limit`` boxes for the graph ``order`` (inputs first)."""
     index = {node: i for i, node in enumerate(order)}
-    users = _consumers(order, index)
+    ins, users = _operands_and_consumers(order, index)
     boxes = _Boxes(len(order))
-    chains = _collapse(order, index, users, boxes)
+    chains = _collapse(order, ins, users, boxes)
     items = [i for i in range(len(order)) if boxes.of[i] < 0 or _is_exit(boxes, i)]
     earlier = _collapse_prefix(items, boxes, limit)
-    scene = _build(order, index, root, names, boxes)
+    scene = _build(order, index, ins, root, names, boxes)
     hidden = sum(b >= 0 for b in boxes.of)
     parts = []
     if chains:
@@ -77,43 +77,44 @@ def summary_scene(order: list[Value], root: Value, names: Names, limit: int) -> 
     return scene
 
 
-def _consumers(order: list[Value], index: dict[Value, int]) -> list[list[int]]:
-    """For each node, the distinct nodes that use it, in reading order."""
+def _operands_and_consumers(
+    order: list[Value], index: dict[Value, int]
+) -> tuple[list[list[int]], list[list[int]]]:
+    """For each node, its operand Values and the distinct nodes that use it, as
+    positions in ``order``."""
+    ins: list[list[int]] = []
     users: list[list[int]] = [[] for _ in order]
     for j, node in enumerate(order):
-        for x in node._inputs():
-            if isinstance(x, Value):
-                seen = users[index[x]]
-                if not seen or seen[-1] != j:  # x * x uses x once, as a consumer
-                    seen.append(j)
-    return users
+        mine = [index[x] for x in node._inputs() if isinstance(x, Value)]
+        ins.append(mine)
+        for k in mine:
+            seen = users[k]
+            if not seen or seen[-1] != j:  # x * x uses x once, as a consumer
+                seen.append(j)
+    return ins, users
 
 
 def _chain_links(
-    order: list[Value], index: dict[Value, int], users: list[list[int]]
+    order: list[Value], ins: list[list[int]], users: list[list[int]]
 ) -> list[int]:
     """For each node, the chain link under it (-1 if none): an operand made by an
     operation that nothing else uses."""
     below = [-1] * len(order)
-    for j, node in enumerate(order):
-        links = [
-            index[x]
-            for x in node._inputs()
-            if isinstance(x, Value) and x._op is not None and len(users[index[x]]) == 1
-        ]
-        if links:
+    for j, operands in enumerate(ins):
+        links = [k for k in operands if ins[k] and len(users[k]) == 1]
+        if len(links) == 1:
+            below[j] = links[0]
+        elif links:
             # Prefer the operand made by the same operation: the running sum in
             # 0 + l1 + l2 + ..., not the loss added to it.
-            same = [k for k in links if order[k].op == node.op]
+            op = order[j]._op
+            same = [k for k in links if order[k]._op is op]
             below[j] = (same or links)[0]
     return below
 
 
 def _collapse(
-    order: list[Value],
-    index: dict[Value, int],
-    users: list[list[int]],
-    boxes: _Boxes,
+    order: list[Value], ins: list[list[int]], users: list[list[int]], boxes: _Boxes
 ) -> int:
     """Collapse long chains and what hangs off them; return how many chains.
 
@@ -122,7 +123,7 @@ def _collapse(
     A chain that hangs off a collapsed one (each sample's loss in a long sum) is
     thereby absorbed whole rather than collapsed on its own.
     """
-    below = _chain_links(order, index, users)
+    below = _chain_links(order, ins, users)
     chains = 0
     for i in range(len(order) - 1, -1, -1):
         if boxes.of[i] >= 0 or boxes.pinned[i]:
@@ -172,6 +173,7 @@ def _collapse_prefix(items: list[int], boxes: _Boxes, limit: int) -> int:
 def _build(
     order: list[Value],
     index: dict[Value, int],
+    ins: list[list[int]],
     root: Value,
     names: Names,
     boxes: _Boxes,
@@ -202,10 +204,9 @@ def _build(
             text = [f"… {members[b]:,} values …", top]
             box_at[b] = scene.add(Box("summary", text, "#f7f7f7", f"s{b}"))
     # Edges from drawn Values into the boxes that use them, one per pair.
-    for i, node in enumerate(order):
-        b = boxes.of[i]
-        for x in node._inputs() if b >= 0 else ():
-            if isinstance(x, Value) and x in drawn and (drawn[x], b) not in into:
-                into.add((drawn[x], b))
-                scene.edge(drawn[x], box_at[b])
+    for i, b in enumerate(boxes.of):
+        for k in ins[i] if b >= 0 else ():
+            if boxes.of[k] < 0 and (k, b) not in into:
+                into.add((k, b))
+                scene.edge(drawn[order[k]], box_at[b])
     return scene
