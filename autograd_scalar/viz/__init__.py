@@ -15,8 +15,9 @@
 - ``to_sympy(out)``: the graph as a sympy expression (needs sympy).
 
 Nothing in the core imports this package. Every node gets one display name, shared
-by all of the above: its ``label``, or for an unlabeled node its operation and a
-number in reading order (``mul#2``; ``leaf#0`` for a leaf).
+by all of the above: its ``label``, or for an unlabeled node its operation and its
+number among the nodes of that operation in reading order (``mul#2``, the third
+product written; ``leaf#0`` for a leaf).
 
 Where each part lives: ``_drawing`` (``to_dot``, ``draw``, ``Drawing``), ``_scene``
 and ``_layout`` (the built-in layout), ``_summary`` (big graphs), ``_explain``
