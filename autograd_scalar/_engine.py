@@ -19,8 +19,6 @@ and each slot left empty is one pointer less for the garbage collector to walk):
 
 from __future__ import annotations
 
-import functools
-import inspect
 import linecache
 import math
 import numbers
@@ -28,7 +26,8 @@ import sys
 import threading
 import types
 from collections.abc import Callable, Iterator
-from contextvars import ContextVar
+from contextlib import ContextDecorator
+from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
@@ -54,20 +53,17 @@ _MODE: ContextVar[int] = ContextVar("autograd_scalar_mode", default=_RECORD)
 _mode = _MODE.get
 
 
-# The modes a block entered, innermost last, so each can put back the one before it.
-# A context variable too: one instance entered by two interleaved asyncio tasks keeps
-# each task's stack apart (a token from ContextVar.set may only be reset where it was
-# made).
-_SAVED: ContextVar[tuple[int, ...]] = ContextVar("autograd_scalar_saved", default=())
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-class _Mode:
+class _Mode(ContextDecorator):
     _mode: int
 
+    def _recreate_cm(self) -> _Mode:
+        # As a decorator, each call gets its own instance: calls in several threads
+        # at once must not share (and pop each other's) tokens.
+        return type(self)()
+
     def __enter__(self) -> None:
-        _SAVED.set((*_SAVED.get(), _mode()))
-        _MODE.set(self._mode)
+        self._tokens: list[Token[int]] = getattr(self, "_tokens", [])
+        self._tokens.append(_MODE.set(self._mode))
 
     def __exit__(
         self,
@@ -75,78 +71,7 @@ class _Mode:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        *saved, previous = _SAVED.get()
-        _SAVED.set(tuple(saved))
-        _MODE.set(previous)
-
-    def __call__(self, func: _F) -> _F:
-        """Decorate ``func`` so that its body runs in this mode.
-
-        Plain, ``async def``, generator and async generator functions all work: a
-        generator runs in the mode while it computes each item, and its caller keeps
-        its own mode between items (as PyTorch's ``no_grad`` does).
-        """
-        mode = type(self)
-        wrapper: Callable[..., Any]
-        if inspect.isasyncgenfunction(func):
-
-            async def wrapper(*args: Any, **kwargs: Any) -> Any:
-                agen = func(*args, **kwargs)
-                try:
-                    with mode():
-                        item = await agen.__anext__()
-                    while True:
-                        try:
-                            sent = yield item
-                        except GeneratorExit:
-                            with mode():
-                                await agen.aclose()
-                            raise
-                        except BaseException as exc:  # thrown in: passed on
-                            with mode():
-                                item = await agen.athrow(exc)
-                        else:
-                            with mode():
-                                item = await agen.asend(sent)
-                except StopAsyncIteration:
-                    return
-
-        elif inspect.isgeneratorfunction(func):
-
-            def wrapper(*args: Any, **kwargs: Any) -> Any:
-                gen = func(*args, **kwargs)
-                try:
-                    with mode():
-                        item = next(gen)
-                    while True:
-                        try:
-                            sent = yield item
-                        except GeneratorExit:
-                            with mode():
-                                gen.close()
-                            raise
-                        except BaseException as exc:  # thrown in: passed on
-                            with mode():
-                                item = gen.throw(exc)
-                        else:
-                            with mode():
-                                item = gen.send(sent)
-                except StopIteration as stop:
-                    return stop.value
-
-        elif inspect.iscoroutinefunction(func):
-
-            async def wrapper(*args: Any, **kwargs: Any) -> Any:
-                with mode():
-                    return await func(*args, **kwargs)
-
-        else:
-
-            def wrapper(*args: Any, **kwargs: Any) -> Any:
-                with mode():
-                    return func(*args, **kwargs)
-
-        return functools.wraps(func)(wrapper)  # type: ignore[return-value]  # same signature as func
+        _MODE.reset(self._tokens.pop())
 
 
 class no_grad(_Mode):  # noqa: N801 -- PyTorch's name for the same thing
@@ -1260,44 +1185,37 @@ def _pullback_generic(node: Value, g: Any, on_values: bool) -> None:
 
 
 # interface shim (merged with core)
-def toposort(root: Value) -> list[Value]:
-    """Every Value reachable from ``root`` (leaves included), each after all its
-    inputs, ``root`` last. Iterative, and it marks nothing (no grad is touched).
 
-    >>> x = Value(2.0)
-    >>> y = x * x + 1
-    >>> [v.data for v in toposort(y)]
-    [2.0, 4.0, 5.0]
+
+def toposort(root: Value) -> list[Value]:
+    """Every Value below ``root`` (leaves included), each after its inputs, root last.
+
+    An iterative depth-first search that marks nothing on the nodes. Operands are
+    visited in the order the backward pass visits them, so that walking this list
+    backwards meets each node's consumers in the order ``backward()`` does.
     """
+    done: set[Value] = set()
     order: list[Value] = []
-    done: set[int] = set()
     stack: list[tuple[Value, bool]] = [(root, False)]
     while stack:
         node, expanded = stack.pop()
         if expanded:
             order.append(node)
             continue
-        if id(node) in done:
+        if node in done:
             continue
-        done.add(id(node))
+        done.add(node)
         stack.append((node, True))
-        # Reversed: the first operand is visited first, as f computed it.
-        for x in reversed(node._inputs()):
-            if isinstance(x, Value) and id(x) not in done:
+        for x in node._inputs():
+            if isinstance(x, Value) and x not in done:
                 stack.append((x, False))
     return order
 
 
 def local_partials(node: Value) -> tuple[Any, ...]:
-    """The partial derivative of ``node`` with respect to each operand, in
-    ``node._inputs()`` order, evaluated on plain numbers (empty for a leaf).
-
-    >>> x = Value(3.0)
-    >>> local_partials(x * 2.0)
-    (2.0, 3.0)
-    """
+    """d node / d operand for each operand in ``node._inputs()`` order, on numbers."""
     op = node._op
     if op is None:
         return ()
-    datas = [x.data if isinstance(x, Value) else x for x in node._inputs()]
+    datas = [_data(x) for x in node._inputs()]
     return tuple(partial(node.data, *datas) for partial in op.partials)

@@ -10,6 +10,7 @@ import random
 import re
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from fractions import Fraction
 from pathlib import Path
@@ -244,7 +245,7 @@ class TestDraw:
     def test_falls_back_without_dot(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """Without the dot program, 'auto' lays out itself; 'graphviz' says why not."""
         pytest.importorskip("graphviz")
-        monkeypatch.setattr(viz.shutil, "which", lambda name: None)
+        monkeypatch.setattr(viz._drawing.shutil, "which", lambda name: None)
         assert viz.draw(Value(1) + 1).engine == "builtin"
         with pytest.raises(RuntimeError, match="dot program"):
             viz.draw(Value(1) + 1, engine="graphviz")
@@ -535,3 +536,206 @@ class TestToSympy:
         cube = ag.primitive(lambda x: x**3, lambda x: 3 * x**2, name="viz_cube")
         expr = ag.to_sympy(cube(Value(2, "x")) + 1)
         assert expr == sp.Function("viz_cube")(sp.Symbol("x", real=True)) + 1
+
+
+def chain(n: int, label: str = "x") -> tuple[Value, Value]:
+    """A leaf and tanh applied n times to it."""
+    x = Value(0.5, label)
+    v = x
+    for _ in range(n):
+        v = v.tanh()
+    return x, v
+
+
+def summary_numbers(svg: str) -> list[int]:
+    """The counts written in the dashed boxes ("… 1,234 values …")."""
+    return [
+        int(m.replace(",", ""))
+        for m in re.findall(r"… ([\d,]+) values …", " ".join(svg_texts(svg)))
+    ]
+
+
+class TestDisplay:
+    """Drawings show everywhere: an HTML image form beside the SVG."""
+
+    def test_html_image_holds_the_svg(self) -> None:
+        """The HTML form is an <img> whose data URI decodes to the drawing's SVG,
+        no wider than the output area."""
+        d = viz.draw(diamond()["o"], engine="builtin")
+        bundle = d._repr_mimebundle_()
+        page = bundle["text/html"]
+        found = re.search(r'<img src="data:image/svg\+xml;base64,([^"]+)"', page)
+        assert found and base64.b64decode(found[1]).decode() == d.svg
+        assert "max-width: 100%" in page
+        assert bundle["image/svg+xml"] == d.svg
+
+    def test_summary_note_in_html(self) -> None:
+        """A summarised drawing says so under the image, and in its repr."""
+        _, out = chain(50)
+        d = viz.draw(out, max_values=20)
+        assert d.note and html.escape(d.note) in d._repr_html_()
+        assert repr(d) == "<Drawing of 51 values, summarised, laid out by builtin>"
+
+    def test_labels_are_shown(self) -> None:
+        """A Value's label (as nn gives parameters) names it in the drawing, in
+        explain and in backward_steps."""
+        w, x = Value(0.5, "L1.N3.w0"), Value(2.0, "in0")
+        out = (w * x).tanh()
+        assert "L1.N3.w0" in svg_texts(viz.draw(out, engine="builtin").svg)
+        assert str(viz.explain(out, w)).splitlines()[2].split()[0] == "L1.N3.w0"
+        assert "L1.N3.w0" in str(viz.backward_steps(out)).splitlines()[-2].split()
+
+
+class TestSummary:
+    """Big graphs: drawn summarised, small and fast, never whole."""
+
+    def test_hundred_thousand_chain(self) -> None:
+        """A 100,000-operation chain draws as a few boxes: its two ends, and one
+        dashed box holding the rest; the counts add up to the graph."""
+        _, out = chain(100_000)
+        d = viz.draw(out)
+        assert len(d.svg) < 20_000  # a few kilobytes, not 112 MB
+        drawn = svg_groups(d.svg, "value")
+        assert drawn <= 10 and svg_groups(d.svg, "summary") == 1
+        assert drawn + sum(summary_numbers(d.svg)) == 100_001
+        texts = svg_texts(d.svg)
+        assert "x" in texts and d.note in texts
+        assert d.note.startswith("Summary of 100,001 values")
+
+    def test_shared_leaves_stay(self) -> None:
+        """In y = tanh(y * a + b) repeated, the chain collapses but the shared
+        leaves a and b are drawn, each with an edge into the dashed box."""
+        a, b = Value(0.3, "a"), Value(0.1, "b")
+        y = Value(0.5, "y0")
+        for _ in range(3000):
+            y = (y * a + b).tanh()
+        svg = viz.draw(y).svg
+        assert {"a", "b", "y0"} <= set(svg_texts(svg))
+        assert svg_groups(svg, "value") + sum(summary_numbers(svg)) == 3 * 3000 + 3
+
+    def test_repeated_structure_collapses(self) -> None:
+        """A sum of 600 similar terms: the terms summed in the middle go into the
+        box with the running sum; the weight they share stays drawn."""
+        w = Value(1.5, "w")
+        total: Any = 0
+        for i in range(600):
+            total = total + (w * Value(float(i), f"x{i}")).tanh() ** 2
+        nodes = graph_nodes(total)
+        d = viz.draw(total, max_values=500)
+        texts = set(svg_texts(d.svg))
+        assert "w" in texts and "x599" in texts and "x300" not in texts
+        assert svg_groups(d.svg, "value") <= viz.SUMMARY_VALUES
+        assert svg_groups(d.svg, "value") + sum(summary_numbers(d.svg)) == len(nodes)
+
+    def test_tangled_graph(self) -> None:
+        """A tangled 3,000-Value graph (shared nodes, long edges) draws at most
+        SUMMARY_VALUES Values, the output among them."""
+        out = big_graph(3000)
+        d = viz.draw(out)
+        assert svg_groups(d.svg, "value") <= viz.SUMMARY_VALUES
+        assert svg_groups(d.svg, "value") + sum(summary_numbers(d.svg)) == 3000
+        assert re.search(r"<g class=\"value\"[^>]*>\n<rect [^>]*#fff4cc", d.svg)
+
+    def test_earliest_values_go_into_one_box(self) -> None:
+        """With no long chain (a balanced sum of 512 leaves), what does not fit
+        is the earliest values, in one box; the output is drawn."""
+        level = [Value(float(i), f"x{i}") for i in range(512)]
+        while len(level) > 1:
+            level = [a + b for a, b in zip(level[::2], level[1::2], strict=True)]
+        d = viz.draw(level[0], max_values=100)  # 100 boxes: 99 Values and one box
+        assert svg_groups(d.svg, "summary") == 1
+        assert svg_groups(d.svg, "value") == 99
+        assert sum(summary_numbers(d.svg)) == 1023 - 99
+        assert "earliest" in d.note and "x511" in svg_texts(d.svg)
+
+    def test_dot_is_the_whole_graph(self) -> None:
+        """A summarised drawing's .dot is still to_dot of the whole graph."""
+        _, out = chain(30)
+        assert viz.draw(out, max_values=10).dot == viz.to_dot(out)
+
+    def test_max_values(self) -> None:
+        """max_values sets the limit; below it the drawing is whole; a bad value
+        is a ValueError naming it."""
+        _, out = chain(30)
+        assert viz.draw(out, engine="builtin", max_values=31).note == ""
+        assert viz.draw(out, engine="builtin", max_values=30).note != ""
+        with pytest.raises(ValueError, match=r"max_values=0"):
+            viz.draw(out, max_values=0)
+        with pytest.raises(TypeError, match=r"draw\(max_values='9'\)"):
+            viz.draw(out, max_values="9")  # type: ignore[arg-type]
+
+    def test_package_setting(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Setting viz.MAX_DRAWN_VALUES changes the default limit of draw and
+        stepper."""
+        _, out = chain(30)
+        monkeypatch.setattr(viz, "MAX_DRAWN_VALUES", 10)
+        assert viz.draw(out).note != ""
+        with pytest.raises(ValueError, match="max_values=10"):
+            viz.stepper(out)
+
+    @given(graphs(), st.integers(1, 12))
+    def test_any_graph_summarises(self, case: Any, limit: int) -> None:
+        """Any graph, any limit: valid SVG, every Value drawn or counted once."""
+        _, out = case
+        svg = viz.draw(out, engine="builtin", max_values=limit).svg
+        drawn = svg_groups(svg, "value")
+        assert drawn + sum(summary_numbers(svg)) == len(graph_nodes(out))
+
+
+class TestExplainIsLinear:
+    """explain along a long path: linear, not quadratic, in its length."""
+
+    def test_three_hundred_thousand_chain(self) -> None:
+        """A 300,000-node chain is explained well within a generous guard (a
+        quadratic walk, 47 s at 100,000 nodes, would take many minutes)."""
+        script = (
+            "from autograd_scalar import Value, viz\n"
+            "x = Value(0.5, 'x'); v = x\n"
+            "for _ in range(300_000): v = v.tanh()\n"
+            "e = viz.explain(v, x)\n"
+            "print(len(e.paths), len(e.paths[0][0]), len(e.factors[0]))\n"
+        )
+        run = subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            timeout=240,
+            check=True,
+        )
+        assert run.stdout.split() == ["1", "300001", "300000"]
+
+
+class TestSympyTable:
+    """Every built-in primitive has a sympy form, or a reason it has none."""
+
+    def test_every_builtin_primitive_has_a_form(self) -> None:
+        """The keys of viz's sympy table cover the built-ins in registered()."""
+        from autograd_scalar.viz._sympy import _FORMS, _NO_FORM
+
+        builtin = {name for name in ag.registered() if name in _BUILTIN}
+        missing = builtin - set(_FORMS) - set(_NO_FORM)
+        assert not missing, f"no sympy form and no reason for: {sorted(missing)}"
+        assert all(reason.strip() for reason in _NO_FORM.values())
+        assert not set(_FORMS) & set(_NO_FORM)
+
+
+class TestTablesDisplay:
+    """In a notebook, tables of big graphs display small; print() shows all."""
+
+    def test_long_tables_are_cut_in_html(self) -> None:
+        """100,000 steps display as 200 rows and a row saying how many are not
+        shown; str() still has every step."""
+        _, out = chain(100_000)
+        rec = viz.backward_steps(out)
+        page = rec._repr_html_()
+        assert page.count("<tr>") == 1 + 200 + 1
+        assert "99,800 more rows" in page
+        assert len(str(rec).splitlines()) == 2 + 100_000
+
+    def test_long_paths_are_cut_in_html(self) -> None:
+        """A path of 100,001 nodes displays in a cell of about a thousand
+        characters, its two ends kept."""
+        x, out = chain(100_000)
+        page = viz.explain(out, x)._repr_html_()
+        assert len(page) < 5_000
+        assert "<td>x → tanh#0 → " in page and "tanh#99999</td>" in page
