@@ -45,7 +45,9 @@ def _read(path: Path) -> Any:
 def _code(cell: Any) -> str:
     """A code cell's source as Python: IPython magics and shell lines left out."""
     return "\n".join(
-        line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!"))
+        line
+        for line in cell.source.splitlines()
+        if not line.lstrip().startswith(("%", "!"))
     )
 
 
@@ -64,7 +66,7 @@ def _client(nb: Any) -> Any:
 
 
 def execute_in_place(paths: list[str]) -> None:
-    """Run each notebook top to bottom in a fresh kernel and save it with its outputs."""
+    """Run each notebook top to bottom in a fresh kernel; save it with its outputs."""
     for name in paths:
         nb = _read(Path(name))
         _client(nb).execute()
