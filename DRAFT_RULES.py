@@ -454,6 +454,32 @@ def bind_operators(cls: type = Value) -> None:
     setattr(cls, "__rdivmod__", __rdivmod__)  # noqa: B010
 
 
+def bind_dual_operators() -> None:
+    """The same operators on forward mode's Dual (forward.py binds its operators from
+    the table the same way), so that ``%``, ``//``, ``divmod``, ``math.floor`` and
+    ``round`` work inside ``jvp`` too."""
+    from autograd_scalar import forward
+
+    for prim in (mod, floordiv):
+        setattr(forward.Dual, f"__{prim.name}__", forward._operator(prim, False))
+        setattr(forward.Dual, f"__r{prim.name}__", forward._operator(prim, True))
+
+    def divmod_(self: Any, other: Any) -> Any:
+        return (floordiv(self, other), mod(self, other))
+
+    def rdivmod_(self: Any, other: Any) -> Any:
+        return (floordiv(other, self), mod(other, self))
+
+    def round_method(self: Any, ndigits: int | None = None) -> Any:
+        return round_(self) if ndigits is None else round_digits(self, ndigits)
+
+    setattr(forward.Dual, "__divmod__", divmod_)  # noqa: B010 -- a dunder of a class
+    setattr(forward.Dual, "__rdivmod__", rdivmod_)  # noqa: B010
+    setattr(forward.Dual, "__round__", round_method)  # noqa: B010
+    for prim in (floor, ceil, trunc):
+        setattr(forward.Dual, f"__{prim.name}__", lambda self, p=prim: p(self))
+
+
 # -------------------------------------------------------------------------------------
 # Consumer-owned forms, keyed by primitive name
 # -------------------------------------------------------------------------------------
@@ -664,6 +690,7 @@ def _self_check() -> None:
     import autograd_scalar as ag
 
     bind_operators()
+    bind_dual_operators()
     forms = sympy_forms(sp)
     assert set(forms) == set(DRAFTED) == set(TORCH), "every table covers every entry"
     assert set(NUMPY) | {"erfc", "gamma", "lgamma", "digamma", "polygamma", "gelu"} == (
@@ -771,6 +798,13 @@ def _self_check() -> None:
             d = got_v.data
             if d != want_v or type(d) is not type(want_v):
                 problems.append(f"python semantics at {v}: {d!r} != {want_v!r}")
+    # forward mode: % and // on duals, with the same partials
+    value, tangent = ag.jvp(lambda t, u: t % u + t // u, (7.5, 2.0), (1.0, 1.0))
+    if (value, tangent) != (7.5 % 2.0 + 7.5 // 2.0, 1.0 - 3.0):
+        problems.append(f"jvp of % and //: {(value, tangent)}")
+    value, tangent = ag.jvp(lambda t: math.floor(t) * t, (2.5,), (1.0,))
+    if (value, tangent) != (5.0, 2.0):
+        problems.append(f"jvp of floor(t) * t: {(value, tangent)}")
     # sinc: the series branch is right at second order at 0, beside the closed form
     h = ag.grad(ag.grad(lambda t: sinc(t)))(Value(0.0))
     if not math.isclose(h.data, -(math.pi**2) / 3, rel_tol=1e-14):
