@@ -195,7 +195,8 @@ log2 = _define(
 log10 = _define(
     "log10", math.log10, lambda ans, x: _reciprocal(x) / _LN10, domain=lambda x: x > 0
 )
-exp2 = _define("exp2", _special.exp2, lambda ans, x: ans * _LN2)
+# math.exp2, not _special.exp2: the engine's error already names the call
+exp2 = _define("exp2", math.exp2, lambda ans, x: ans * _LN2)
 # Real for negative x, as numpy's cbrt. Kink: cbrt'(0) = +inf, like sqrt'(0) in this
 # table (PyTorch has no cbrt; its pow(x, 1/3) backward gives inf at 0 too).
 cbrt = _define(
@@ -209,6 +210,9 @@ cbrt = _define(
 
 erfc = _define("erfc", math.erfc, lambda ans, x: -_TWO_OVER_SQRT_PI * exp(-x * x))
 # math.gamma and math.lgamma raise ValueError at the poles; the engine names the call.
+# (_special.digamma and polygamma name it themselves, so a pole of a Value reads
+# "digamma(-1.0): digamma(-1.0): pole ...": the engine could skip its prefix when the
+# message already starts with the call.)
 polygamma: Any  # defined below: digamma's derivative, and its own
 digamma: Any
 gamma = _define(
