@@ -19,6 +19,8 @@ and each slot left empty is one pointer less for the garbage collector to walk):
 
 from __future__ import annotations
 
+import functools
+import inspect
 import linecache
 import math
 import numbers
@@ -26,8 +28,7 @@ import sys
 import threading
 import types
 from collections.abc import Callable, Iterator
-from contextlib import ContextDecorator
-from contextvars import ContextVar, Token
+from contextvars import ContextVar
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
@@ -53,17 +54,20 @@ _MODE: ContextVar[int] = ContextVar("autograd_scalar_mode", default=_RECORD)
 _mode = _MODE.get
 
 
-class _Mode(ContextDecorator):
+# The modes a block entered, innermost last, so each can put back the one before it.
+# A context variable too: one instance entered by two interleaved asyncio tasks keeps
+# each task's stack apart (a token from ContextVar.set may only be reset where it was
+# made).
+_SAVED: ContextVar[tuple[int, ...]] = ContextVar("autograd_scalar_saved", default=())
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class _Mode:
     _mode: int
 
-    def _recreate_cm(self) -> _Mode:
-        # As a decorator, each call gets its own instance: calls in several threads
-        # at once must not share (and pop each other's) tokens.
-        return type(self)()
-
     def __enter__(self) -> None:
-        self._tokens: list[Token[int]] = getattr(self, "_tokens", [])
-        self._tokens.append(_MODE.set(self._mode))
+        _SAVED.set((*_SAVED.get(), _mode()))
+        _MODE.set(self._mode)
 
     def __exit__(
         self,
@@ -71,7 +75,78 @@ class _Mode(ContextDecorator):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        _MODE.reset(self._tokens.pop())
+        *saved, previous = _SAVED.get()
+        _SAVED.set(tuple(saved))
+        _MODE.set(previous)
+
+    def __call__(self, func: _F) -> _F:
+        """Decorate ``func`` so that its body runs in this mode.
+
+        Plain, ``async def``, generator and async generator functions all work: a
+        generator runs in the mode while it computes each item, and its caller keeps
+        its own mode between items (as PyTorch's ``no_grad`` does).
+        """
+        mode = type(self)
+        wrapper: Callable[..., Any]
+        if inspect.isasyncgenfunction(func):
+
+            async def wrapper(*args: Any, **kwargs: Any) -> Any:
+                agen = func(*args, **kwargs)
+                try:
+                    with mode():
+                        item = await agen.__anext__()
+                    while True:
+                        try:
+                            sent = yield item
+                        except GeneratorExit:
+                            with mode():
+                                await agen.aclose()
+                            raise
+                        except BaseException as exc:  # thrown in: passed on
+                            with mode():
+                                item = await agen.athrow(exc)
+                        else:
+                            with mode():
+                                item = await agen.asend(sent)
+                except StopAsyncIteration:
+                    return
+
+        elif inspect.isgeneratorfunction(func):
+
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                gen = func(*args, **kwargs)
+                try:
+                    with mode():
+                        item = next(gen)
+                    while True:
+                        try:
+                            sent = yield item
+                        except GeneratorExit:
+                            with mode():
+                                gen.close()
+                            raise
+                        except BaseException as exc:  # thrown in: passed on
+                            with mode():
+                                item = gen.throw(exc)
+                        else:
+                            with mode():
+                                item = gen.send(sent)
+                except StopIteration as stop:
+                    return stop.value
+
+        elif inspect.iscoroutinefunction(func):
+
+            async def wrapper(*args: Any, **kwargs: Any) -> Any:
+                with mode():
+                    return await func(*args, **kwargs)
+
+        else:
+
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                with mode():
+                    return func(*args, **kwargs)
+
+        return functools.wraps(func)(wrapper)  # type: ignore[return-value]  # same signature as func
 
 
 class no_grad(_Mode):  # noqa: N801 -- PyTorch's name for the same thing
