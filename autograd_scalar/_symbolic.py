@@ -10,8 +10,9 @@ the generated code calls the rule's own function instead.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from ._engine import Primitive, Value, _is_number
 
@@ -187,6 +188,31 @@ class _Sym:
 
     __float__ = __int__ = __index__ = __complex__ = _opaque
     __round__ = __trunc__ = __floor__ = __ceil__ = _opaque
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def called(function: _F) -> _F:
+    """Mark a helper that symbolic evaluation must not look into: code calls it.
+
+    For a helper that inspects its operands' types (``type(y) is int`` cannot be
+    decided on a placeholder): on numbers it runs as it is; applied to a placeholder
+    it becomes a call by name in the generated code where the namespace can call
+    functions (it has a ``call`` method); elsewhere it is evaluated symbolically
+    like any code.
+    """
+
+    @functools.wraps(function)
+    def helper(*args: Any) -> Any:
+        run = next((x.run for x in args if type(x) is _Sym), None)
+        call = None if run is None else getattr(run.names, "call", None)
+        if run is None or call is None:
+            return function(*args)
+        operands = ", ".join(_source(x, run.names)[0] for x in args)
+        return _Sym(f"{call(function)}({operands})", _ATOM, run)
+
+    return helper  # type: ignore[return-value]  # same signature, wrapped
 
 
 def _source(y: Any, names: _Namespace) -> tuple[str, int]:

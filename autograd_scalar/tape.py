@@ -47,7 +47,8 @@ from typing import Any, ClassVar
 
 from . import _engine
 from ._engine import Primitive, Value, _is_number
-from ._rules import pow_, registered
+from ._rules import _pow as pow_
+from ._rules import registered
 from ._symbolic import (
     _ATOM,
     _CONDITIONAL,
@@ -405,6 +406,35 @@ class _Names:
         return f"_where({condition}, {yes}, {no})", _ATOM
 
 
+# The built-in primitives' forwards on numpy arrays, as source (``np`` is numpy);
+# erf has none: over arrays, math.erf runs per element (np.vectorize).
+_NUMPY_FORMS: dict[str, str] = {
+    "add": "np.add",
+    "sub": "np.subtract",
+    "mul": "np.multiply",
+    "truediv": "np.true_divide",
+    "pow": "np.power",
+    "neg": "np.negative",
+    "abs": "np.abs",
+    "exp": "np.exp",
+    "expm1": "np.expm1",
+    "log": "np.log",
+    "log1p": "np.log1p",
+    "sqrt": "np.sqrt",
+    "sin": "np.sin",
+    "cos": "np.cos",
+    "tan": "np.tan",
+    "atan": "np.arctan",
+    "atan2": "np.arctan2",
+    "hypot": "np.hypot",
+    "tanh": "np.tanh",
+    "sigmoid": "lambda x: np.exp(-np.logaddexp(0.0, -x))",  # stable: e^-softplus(-x)
+    "softplus": "lambda x: np.logaddexp(0.0, x)",
+    "relu": "lambda x: np.where((x > 0) | (x != x), x, 0.0)",
+    "maximum": "np.maximum",
+    "minimum": "np.minimum",
+}
+
 # Array forms of each primitive's forward (key -1) and partials (key k), made once
 # and kept as long as the primitive (weak keys: a redefined user primitive is freed).
 _ARRAY_FUNCTIONS: weakref.WeakKeyDictionary[
@@ -421,8 +451,9 @@ def _array_function(primitive: Primitive, k: int, np: Any) -> Callable[..., Any]
         forms = _ARRAY_FUNCTIONS[primitive] = {}
     fn = forms.get(k)
     if fn is None:
-        if k < 0 and primitive.numpy is not None:
-            fn = eval(primitive.numpy, {"np": np})  # the rule table's own source text
+        numpy = _NUMPY_FORMS.get(primitive.name)
+        if k < 0 and numpy is not None:
+            fn = eval(numpy, {"np": np})
         else:
             scalar = primitive.fn if k < 0 else primitive.partials[k]
             fn = np.vectorize(_nan_on_error(scalar), otypes=[float])
@@ -472,7 +503,11 @@ class _Template:
         ]
         try:
             tree = _explore(primitive.fn, args, names, [])
-            if tree[0] == "if" and names.numpy is not None and primitive.numpy:
+            if (
+                tree[0] == "if"
+                and names.numpy is not None
+                and primitive.name in _NUMPY_FORMS
+            ):
                 raise _Opaque  # on arrays, one call beats a nest of _where's
             self.forward, self.prec = _code(tree, names)
         except _Opaque:
