@@ -2,9 +2,11 @@
 
 The engine knows no particular operation. A node records the ``Primitive`` that made
 it and its operands; ``backward`` sorts the graph and runs each node's *pullback*,
-the chain rule at that node, which each primitive generates from its local partial
-derivatives. The rule table (``_rules``) registers every primitive and binds
-Python's operators onto ``Value``.
+the chain rule at that node (``pullback`` below is the plain reference; on numbers
+each primitive runs one generated from its partials by ``_pullbacks``, installed at
+its first backward). The rule table (``_rules``) registers every primitive and binds
+Python's operators onto ``Value``. Other modules use ``toposort``, ``local_partials``
+and ``_data``; nothing outside this module touches its lock or its marks.
 
 Layout of a node, chosen for speed and memory (a node and its float cost ~104 bytes,
 and each slot left empty is one pointer less for the garbage collector to walk):
@@ -19,10 +21,10 @@ and each slot left empty is one pointer less for the garbage collector to walk):
 
 from __future__ import annotations
 
+import _thread
 import math
 import numbers
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import ContextDecorator
 from contextvars import ContextVar, Token
@@ -424,8 +426,8 @@ def _reference_pair(op: Primitive) -> tuple[_Pullback, _Walk]:
     return _reference_pullback, _reference_walk
 
 
-# Makes a primitive's generated (pullback, walk). ``_pullbacks`` sets it when it is
-# imported (the rule table imports it); until then, the reference pullback serves.
+# Makes a primitive's (pullback, walk). The rule table sets it to ``_pullbacks``'
+# generator (imported at the first backward); the engine itself generates no code.
 _generator: list[Callable[[Primitive], tuple[_Pullback, _Walk]]] = [_reference_pair]
 
 
@@ -977,7 +979,7 @@ _EXIT: Final = object()  # on the search stack: "the spine below me is complete"
 # One backward pass at a time: a pass marks the nodes it visits (their grad) and
 # transforms save and restore leaf grads, so two passes over shared nodes in two
 # threads would corrupt each other. Re-entrant: a rule may itself differentiate.
-_PASS_LOCK = threading.RLock()
+_PASS_LOCK = _thread.RLock()  # threading.RLock, without importing threading
 
 
 def _backward(root: Value, seed: Any, create_graph: bool) -> None:

@@ -17,9 +17,7 @@ with; it alone serves beyond two operands.
 
 from __future__ import annotations
 
-import linecache
 import math
-import re
 from typing import Any
 
 from . import _engine
@@ -89,16 +87,11 @@ def _steps(
             prec = _ATOM
         else:
             source, prec = _code(tree, names)
+        read = {name for k, name in enumerate(fill) if f"{{{k}}}" in source}
         source = source.format(*fill)
-        read = {name for name in fill if _reads(source, name)}
         code = source if prec >= _ATOM else f"({source})"
         steps.append((f"{code} * _g", read))
     return steps
-
-
-def _reads(source: str, name: str) -> bool:
-    """Whether generated source mentions the name ``name`` (as a whole word)."""
-    return re.search(rf"(?<![\w.]){name}\b", source) is not None
 
 
 def _branch(
@@ -179,6 +172,7 @@ def generate(op: Primitive) -> tuple[_Pullback, _Walk]:
     """Write and compile ``op``'s pullback and walk (the reference beyond two inputs).
 
     >>> import autograd_scalar as ag
+    >>> import linecache
     >>> pullback, walk = generate(ag.registered()["tanh"])
     >>> print(linecache.getline("<pullback of tanh>", 4).strip())
     _s = (1 - ans * ans) * _g
@@ -191,12 +185,11 @@ def generate(op: Primitive) -> tuple[_Pullback, _Walk]:
     source = "\n".join(
         _function(op, steps, inputs, False) + _function(op, steps, inputs, True)
     )
+    import linecache  # here, not at the top: importing the package generates nothing
+
     file = f"<pullback of {op.name}>"
     # Registered, so that a traceback through a rule shows the line that failed.
     linecache.cache[file] = (len(source), None, source.splitlines(True), file)
     scope = dict(names.namespace)
     exec(compile(source, file, "exec"), scope)
     return scope["pullback"], scope["walk"]
-
-
-_engine._generator[0] = generate

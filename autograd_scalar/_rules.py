@@ -22,15 +22,24 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
-from . import _pullbacks  # noqa: F401 -- installs the pullback generator in _engine
+from . import _engine
 from ._engine import Partial, Primitive, Value
 from ._symbolic import called
 
 if TYPE_CHECKING:
     from ._engine import BinaryPrimitive, UnaryPrimitive
+
+
+def _generate(op: Primitive) -> Any:
+    """Generate ``op``'s pullback; ``_pullbacks`` loads at the first backward."""
+    from ._pullbacks import generate
+
+    return generate(op)
+
+
+_engine._generator[0] = _generate  # the engine asks this for each primitive's code
 
 _REGISTRY: dict[str, Primitive] = {}
 _BUILTIN: set[str] = set()
@@ -125,13 +134,22 @@ def _ignoring_ans(partial: Callable[..., Any]) -> Partial:
 # the right branch of relu', |x|', max' ... at every point. (== on Values is identity.)
 # -------------------------------------------------------------------------------------
 
-_HALF = Fraction(1, 2)  # exact, so a tie keeps Fraction gradients exact
+
+def _half() -> Any:
+    """1/2, exact, so a tie keeps Fraction gradients exact."""
+    from fractions import Fraction  # here: fractions imports decimal, a slow import
+
+    return Fraction(1, 2)
 
 
 @called  # looks at y's type: generated code calls it
 def _reciprocal(y: Any) -> Any:
     """1/y, exact for an int y (Python's 1/3 is a float; Fraction(1, 3) is not)."""
-    return Fraction(1, y) if type(y) is int else 1 / y
+    if type(y) is int:
+        from fractions import Fraction  # here: fractions imports decimal (slow)
+
+        return Fraction(1, y)
+    return 1 / y
 
 
 def _is_zero(x: Any) -> bool:
@@ -200,7 +218,7 @@ def _minimum(x: Any, y: Any) -> Any:
 
 def _tie_split(x: Any, y: Any) -> Any:
     """d max(x, y)/dx: 1 where x wins, 0 where it loses, 1/2 at a tie."""
-    return 1 if x > y else _HALF if x >= y else 0
+    return 1 if x > y else _half() if x >= y else 0
 
 
 def _atan2_denominator(y: Any, x: Any) -> Any:

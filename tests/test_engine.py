@@ -533,7 +533,7 @@ class TestPartialFunctions:
 
     def test_partials_must_be_callable(self) -> None:
         """A partial given as text (or any non-callable) is a TypeError at creation."""
-        with pytest.raises(TypeError, match="primitive 'bad': .*callable.*'2 \\* x'"):
+        with pytest.raises(TypeError, match=r"primitive 'bad': .*callable.*'2 \* x'"):
             ag.Primitive("bad", lambda x: x, ("2 * x",))  # type: ignore[arg-type]  # the error under test
 
     def test_partials_of_many_inputs(self) -> None:
