@@ -83,7 +83,8 @@ def _steps(
         if tree[0] == "number":
             source, prec = names.literal(tree[1]), _prec(names.literal(tree[1]))
         elif tree[0] == "call":
-            source = f"{names.call(partial)}(ans, {', '.join(inputs)})"
+            slot_list = ", ".join(f"{{{k}}}" for k in range(op.arity + 1))
+            source = f"{names.call(partial)}({slot_list})"
             prec = _ATOM
         else:
             source, prec = _code(tree, names)

@@ -561,6 +561,13 @@ class TestPartialFunctions:
         cube(x).backward()
         assert cube._pullback is generated and x.grad == 24.0
 
+    def test_opaque_partial_is_called(self) -> None:
+        """A partial placeholders cannot run (math.exp of one) is called as it is."""
+        opaque = ag.Primitive("opaque_exp", math.exp, (lambda ans, x: math.exp(x),))
+        x = Value(0.5)
+        (opaque(x) * 3).backward()
+        assert x.grad == 3 * math.exp(0.5)
+
     def test_helper_that_reads_types_is_called(self) -> None:
         """A helper marked ``called`` keeps an int division exact at first order."""
         x = Value(Fraction(1))
