@@ -550,7 +550,7 @@ def _user_frame() -> str:
     while frame is not None:
         if not frame.f_globals.get("__name__", "").startswith(package + "."):
             return f"{frame.f_code.co_filename}:{frame.f_lineno}"
-        frame = frame.f_back  # type: ignore[assignment]
+        frame = frame.f_back  # type: ignore[assignment]  # None ends the loop
     return "<unknown>"
 
 
@@ -691,25 +691,25 @@ class Value(_Methods):
     def __lt__(self, other: Value | float) -> bool:
         od = _operand(other)
         if od is NotImplemented:
-            return od  # type: ignore[no-any-return]
+            return od  # type: ignore[no-any-return]  # NotImplemented: Python decides
         return _decided("<", self, other, bool(self.data < od))
 
     def __le__(self, other: Value | float) -> bool:
         od = _operand(other)
         if od is NotImplemented:
-            return od  # type: ignore[no-any-return]
+            return od  # type: ignore[no-any-return]  # NotImplemented: Python decides
         return _decided("<=", self, other, bool(self.data <= od))
 
     def __gt__(self, other: Value | float) -> bool:
         od = _operand(other)
         if od is NotImplemented:
-            return od  # type: ignore[no-any-return]
+            return od  # type: ignore[no-any-return]  # NotImplemented: Python decides
         return _decided(">", self, other, bool(self.data > od))
 
     def __ge__(self, other: Value | float) -> bool:
         od = _operand(other)
         if od is NotImplemented:
-            return od  # type: ignore[no-any-return]
+            return od  # type: ignore[no-any-return]  # NotImplemented: Python decides
         return _decided(">=", self, other, bool(self.data >= od))
 
     # -- gradients -----------------------------------------------------------------

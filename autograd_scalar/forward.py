@@ -104,7 +104,7 @@ class Dual(_DualMethods):
     def __ne__(self, other: object) -> bool:
         return bool(_number(self) != _number(other))
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # equal to numbers: unhashable
 
     def __lt__(self, other: Any) -> bool:
         return bool(_number(self) < _number(other))

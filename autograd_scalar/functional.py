@@ -99,7 +99,7 @@ def _positions(argnums: Argnums, nargs: int, who: str) -> tuple[int, ...]:
     """argnums as a tuple of non-negative positions among ``nargs`` arguments."""
     if argnums is None:
         return tuple(range(nargs))
-    items = (argnums,) if type(argnums) is int else tuple(argnums)  # type: ignore[arg-type]
+    items = (argnums,) if type(argnums) is int else tuple(argnums)  # type: ignore[arg-type]  # int excluded
     for i in items:
         if not -nargs <= i < nargs:
             raise ValueError(

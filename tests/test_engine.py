@@ -110,12 +110,12 @@ class TestValue:
     def test_comparison_with_foreign_type(self) -> None:
         """Comparing with a non-number is Python's TypeError naming both types."""
         with pytest.raises(TypeError, match=r"Value.*str"):
-            _ = Value(1.0) < "a"  # type: ignore[operator]
+            _ = Value(1.0) < "a"  # type: ignore[operator]  # the error under test
 
     def test_label_must_be_str(self) -> None:
         """A label that is not a string is a TypeError."""
         with pytest.raises(TypeError, match="label"):
-            Value(1.0, label=3)  # type: ignore[arg-type]
+            Value(1.0, label=3)  # type: ignore[arg-type]  # the error under test
 
     def test_equality_and_hash_are_identity(self) -> None:
         """Two Values with equal data are distinct dict keys and set members."""
@@ -202,7 +202,7 @@ class TestOperators:
     def test_function_rejects_non_numbers(self) -> None:
         """A function given a string names itself and the value."""
         with pytest.raises(TypeError, match=r"exp\(\).*str.*'a'"):
-            ag.exp("a")  # type: ignore[arg-type]
+            ag.exp("a")  # type: ignore[arg-type]  # the error under test
 
 
 class TestExactArithmetic:
