@@ -204,6 +204,8 @@ class Primitive:
                     f"primitive {name!r}: forward and partials must be callable, "
                     f"got {p!r}"
                 )
+        for k, p in enumerate(partials):
+            _check_parameters(name, k, p, len(partials) + 1)
         self.name = name
         self.fn = fn
         self.partials = tuple(partials)
@@ -306,6 +308,20 @@ if TYPE_CHECKING:
         @overload
         def __call__(self, x: float, y: float, /) -> float: ...
         def __call__(self, *args: Any) -> Any: ...
+
+
+def _check_parameters(name: str, k: int, partial: Partial, expected: int) -> None:
+    """A partial written in Python must take ``ans`` and every input: checked here,
+    when the primitive is made, not at its first backward."""
+    code = getattr(partial, "__code__", None)
+    if code is None or code.co_flags & 0x04:  # not Python code, or takes *args
+        return
+    defaults = len(getattr(partial, "__defaults__", None) or ())
+    if not code.co_argcount - defaults <= expected <= code.co_argcount:
+        raise TypeError(
+            f"primitive {name!r}: partial {k} takes {code.co_argcount} "
+            f"parameter(s), but is called with {expected} (ans and the inputs)"
+        )
 
 
 # Methods are the hot path of graph building: each makes its node directly.

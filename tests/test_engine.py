@@ -536,6 +536,11 @@ class TestPartialFunctions:
         with pytest.raises(TypeError, match=r"primitive 'bad': .*callable.*'2 \* x'"):
             ag.Primitive("bad", lambda x: x, ("2 * x",))  # type: ignore[arg-type]  # the error under test
 
+    def test_partials_take_ans_and_every_input(self) -> None:
+        """A partial missing ans or an input: a TypeError when the primitive is made."""
+        with pytest.raises(TypeError, match=r"'bad': partial 1 takes 2 parameter"):
+            ag.Primitive("bad", lambda x, y: x, (lambda ans, x, y: y, lambda x, y: x))
+
     def test_partials_of_many_inputs(self) -> None:
         """Beyond two inputs, the reference pullback serves."""
         total = ag.Primitive("total", lambda *xs: sum(xs), (lambda ans, *xs: 1,) * 8)

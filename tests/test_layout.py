@@ -34,6 +34,8 @@ class TestEveryBuiltin:
             assert name not in ag.__all__
             return
         assert name in ag.__all__ and getattr(ag, name) is prim
+        # The table's variable has the primitive's name: what type checkers see.
+        assert getattr(_rules, name) is prim
 
     def test_unary_is_a_method(self, name: str) -> None:
         """A unary function is also a Value method (x.exp()); no other one is."""
