@@ -63,15 +63,17 @@ __all__.sort()
 __version__ = "0.1.0"
 
 
-def __getattr__(name: str) -> Any:
-    # Leaf modules load on first use only (PEP 562): no import of the package pays
-    # for them. explain and to_sympy live in viz, trace in tape.
-    if name in ("explain", "to_sympy"):
-        from . import viz
+if not TYPE_CHECKING:  # hidden from type checkers, which would take any name as Any
 
-        return getattr(viz, name)
-    if name == "trace":
-        from . import tape
+    def __getattr__(name: str) -> Any:
+        # Leaf modules load on first use only (PEP 562): no import of the package
+        # pays for them. explain and to_sympy live in viz, trace in tape.
+        if name in ("explain", "to_sympy"):
+            from . import viz
 
-        return tape.trace
-    raise AttributeError(f"module 'autograd_scalar' has no attribute {name!r}")
+            return getattr(viz, name)
+        if name == "trace":
+            from . import tape
+
+            return tape.trace
+        raise AttributeError(f"module 'autograd_scalar' has no attribute {name!r}")

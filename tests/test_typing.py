@@ -79,7 +79,7 @@ class TestRevealedTypes:
     """mypy sees each built-in function as Value -> Value and float -> float."""
 
     def test_every_exported_primitive(self, tmp_path: Path) -> None:
-        """reveal_type(ag.f(Value)) is Value and reveal_type(ag.f(1.0)) is float."""
+        """ag.f(Value) is a Value, ag.f(1.0) a float, and ag.tahn an error."""
         names = _rules._exported()
         parts = []
         for name in names:
@@ -93,6 +93,7 @@ class TestRevealedTypes:
             )
         parts.append("reveal_type(x.tanh())\nreveal_type(x * 2 + 1)\n")
         parts.append("reveal_type(2 ** x)\nreveal_type(abs(-x))\n")
+        parts.append("ag.tahn(x)\n")  # a misspelled function: an error, not Any
         snippet = tmp_path / "snippet.py"
         snippet.write_text(textwrap.dedent("".join(parts)))
         run = subprocess.run(
@@ -118,6 +119,7 @@ class TestRevealedTypes:
         value = "autograd_scalar._engine.Value"
         expected = [value, "float"] * len(names) + [value] * 4
         assert revealed == expected, run.stdout
+        assert 'Module has no attribute "tahn"' in run.stdout
 
 
 if __name__ == "__main__":
