@@ -7,10 +7,10 @@ rule table. After adding a primitive, rewrite it with ``python tests/test_typing
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import textwrap
+from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
@@ -74,7 +74,7 @@ reveal_type(ag.{name}({float_args}))
 """
 
 
-@pytest.mark.skipif(shutil.which("mypy") is None, reason="mypy is not installed")
+@pytest.mark.skipif(find_spec("mypy") is None, reason="mypy is not installed")
 class TestRevealedTypes:
     """mypy sees each built-in function as Value -> Value and float -> float."""
 
