@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ContextDecorator
 from contextvars import ContextVar, Token
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar, overload
 
 __all__ = [
     "Primitive",
@@ -291,13 +291,22 @@ class Primitive:
 
 if TYPE_CHECKING:
     # What type checkers know of the rule table's primitives: applied to a Value they
-    # give a Value, to numbers a number (``reveal_type(ag.sin(1.0))`` is float).
+    # give a Value, to numbers a number (``reveal_type(ag.sin(1.0))`` is float); an
+    # operand of a type that applies primitives itself (forward mode's Dual) gives
+    # whatever that type returns.
+
+    class _AppliesPrimitives(Protocol):
+        def __apply_primitive__(
+            self, primitive: Primitive, args: tuple[Any, ...], /
+        ) -> Any: ...
 
     class UnaryPrimitive(Primitive):
         @overload
         def __call__(self, x: Value, /) -> Value: ...
         @overload
         def __call__(self, x: float, /) -> float: ...
+        @overload
+        def __call__(self, x: _AppliesPrimitives, /) -> Any: ...
         def __call__(self, *args: Any) -> Any: ...
 
     class BinaryPrimitive(Primitive):
@@ -307,6 +316,10 @@ if TYPE_CHECKING:
         def __call__(self, x: float, y: Value, /) -> Value: ...
         @overload
         def __call__(self, x: float, y: float, /) -> float: ...
+        @overload
+        def __call__(self, x: _AppliesPrimitives, y: Any, /) -> Any: ...
+        @overload
+        def __call__(self, x: Any, y: _AppliesPrimitives, /) -> Any: ...
         def __call__(self, *args: Any) -> Any: ...
 
 
