@@ -2,9 +2,11 @@
 
 The engine knows no particular operation. A node records the ``Primitive`` that made
 it and its operands; ``backward`` sorts the graph and runs each node's *pullback*,
-the chain rule at that node, which each primitive generates from its local partial
-derivatives. The rule table (``_rules``) registers every primitive and binds
-Python's operators onto ``Value``.
+the chain rule at that node (``pullback`` below is the plain reference; on numbers
+each primitive runs one generated from its partials by ``_pullbacks``, installed at
+its first backward). The rule table (``_rules``) registers every primitive and binds
+Python's operators onto ``Value``. Other modules use ``toposort``, ``local_partials``
+and ``_data``; nothing outside this module touches its lock or its marks.
 
 Layout of a node, chosen for speed and memory (a node and its float cost ~104 bytes,
 and each slot left empty is one pointer less for the garbage collector to walk):
@@ -19,18 +21,15 @@ and each slot left empty is one pointer less for the garbage collector to walk):
 
 from __future__ import annotations
 
+import _thread
 import functools
-import inspect
-import linecache
 import math
 import numbers
 import sys
-import threading
-import types
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar, overload
 
 __all__ = [
     "Primitive",
@@ -86,6 +85,8 @@ class _Mode:
         generator runs in the mode while it computes each item, and its caller keeps
         its own mode between items (as PyTorch's ``no_grad`` does).
         """
+        import inspect  # here: decorating is rare, and import time counts
+
         mode = type(self)
         wrapper: Callable[..., Any]
         if inspect.isasyncgenfunction(func):
@@ -231,14 +232,7 @@ class Primitive:
     argument is a ``Value`` it returns a ``Value`` recorded in the graph. Make new
     ones with ``autograd_scalar.primitive``.
 
-    A partial may be given as source text instead of a function: an expression in
-    the output ``ans`` and the inputs, named by ``params`` (``"x"``, ``"x, y"`` by
-    default), whose other names are looked up in ``namespace``. A first-order
-    ``backward`` through a primitive of one or two inputs then evaluates it written
-    into the generated pullback rather than by a call; this is how the rule table
-    gives its partials.
-
-    >>> square = Primitive("square", lambda x: x * x, ("2 * x",))
+    >>> square = Primitive("square", lambda x: x * x, (lambda ans, x: 2 * x,))
     >>> x = Value(3.0)
     >>> y = square(x)
     >>> y.backward()
@@ -250,15 +244,14 @@ class Primitive:
         fn: the forward on plain numbers.
         partials: one local partial derivative per input, each called as
             ``partial(ans, *inputs)``.
+        arity: how many inputs it takes (one per partial).
         domain: a predicate on plain inputs that holds where the primitive is defined
             and differentiable (an open set: kinks and edges are excluded); ``None``
             means everywhere. Tests and strategies sample inside it.
-        numpy: the forward on numpy arrays, as source for a numpy function (``np``
-            is numpy): ``"np.exp"``; ``None`` where none is given. Only traced
-            replay over arrays reads it (``tape``), so no numpy is imported here.
     """
 
-    # __weakref__: tape's caches of per-primitive code are weak-keyed.
+    # __weakref__: consumers' caches of per-primitive code are weak-keyed.
+    # _pullback and _walk: the chain rule at one node, generated on first use.
     __slots__ = (
         "__weakref__",
         "_pullback",
@@ -267,7 +260,6 @@ class Primitive:
         "domain",
         "fn",
         "name",
-        "numpy",
         "partials",
     )
 
@@ -275,52 +267,34 @@ class Primitive:
         self,
         name: str,
         fn: Callable[..., Any],
-        partials: tuple[Partial | str, ...],
+        partials: tuple[Partial, ...],
         domain: Callable[..., bool] | None = None,
-        numpy: str | None = None,
-        *,
-        params: str = "",
-        namespace: dict[str, Any] | None = None,
     ) -> None:
         if not partials:
             raise ValueError(
                 f"primitive {name!r} needs at least one partial derivative"
             )
+        for p in (fn, *partials):
+            if not callable(p):
+                raise TypeError(
+                    f"primitive {name!r}: forward and partials must be callable, "
+                    f"got {p!r}"
+                )
+        for k, p in enumerate(partials):
+            _check_parameters(name, k, p, len(partials) + 1)
         self.name = name
         self.fn = fn
+        self.partials = tuple(partials)
         self.arity = len(partials)
         self.domain = domain
-        self.numpy = numpy
-        # A partial given as source text is an expression in ``ans`` and the inputs
-        # (named by ``params``: x, or x, y; beyond six, x0, x1, ...), evaluated in
-        # ``namespace``.
-        if self.arity <= 6:
-            default = list("xyzuvw"[: self.arity])
-        else:
-            default = [f"x{i}" for i in range(self.arity)]
-        names = params or ", ".join(default)
-        inputs = [n.strip() for n in names.split(",")]
-        if (
-            len(inputs) != self.arity
-            or len(set(inputs)) != self.arity
-            or not all(n.isidentifier() and not n.startswith("_") for n in inputs)
-            or "ans" in inputs
-        ):
-            raise ValueError(
-                f"primitive {name!r}: params {names!r} must name its {self.arity} "
-                "inputs, once each, without 'ans' or a leading underscore"
-            )
-        env = {} if namespace is None else namespace
-        self.partials = tuple(
-            p if callable(p) else _compile_partial(name, p, names, env)
-            for p in partials
-        )
-        self._pullback, self._walk = _generate_pullback(self, partials, inputs, env)
+        # Generated on the first backward through this primitive (see _install).
+        self._pullback: _Pullback = _first_pullback
+        self._walk: _Walk = _first_walk
 
     def __setattr__(self, name: str, value: Any) -> None:
-        # Made once: its generated pullback is written from its partials, so a
-        # changed partial would make first and higher order disagree.
-        if hasattr(self, "_walk"):
+        # Made once: its pullback is generated from its partials, so a changed
+        # partial would make first and higher order disagree.
+        if hasattr(self, "_walk") and name not in ("_pullback", "_walk"):
             raise AttributeError(
                 f"primitive {self.name!r} cannot be changed; make a new one"
             )
@@ -368,62 +342,12 @@ class Primitive:
 
         A binary method takes a Value or a number as the other operand and returns
         ``NotImplemented`` for anything else, so Python raises its own ``TypeError``;
-        ``reflected=True`` gives the ``__rop__`` form (``2 - x``). This is the hot
-        path of graph building, so it makes the node directly.
+        ``reflected=True`` gives the ``__rop__`` form (``2 - x``).
         """
-        op = self
-        fn = self.fn
-        value = Value
-        mode = _mode
-        new = _new
-
-        def unary(x: Value) -> Value:
-            try:
-                data = fn(x.data)
-            except (ArithmeticError, ValueError) as err:
-                raise _forward_error(op, err, (x,)) from None
-            if mode() != _RECORD:
-                return _record(op, data, (x,))
-            out = new(value)  # the node, made inline: the hot path
-            out.data = data
-            out.grad = 0
-            out._op = op
-            out._a = x
-            out._b = None
-            return out
-
-        def binary(x: Value, y: Any) -> Any:
-            yd = y.data if type(y) is value else _operand(y)
-            if yd is NotImplemented:
-                return yd
-            try:
-                data = fn(x.data, yd)
-            except (ArithmeticError, ValueError) as err:
-                raise _forward_error(op, err, (x, y)) from None
-            if mode() != _RECORD:
-                return _record(op, data, (x, y))
-            out = new(value)  # the node, made inline: the hot path
-            out.data = data
-            out.grad = 0
-            out._op = op
-            out._a = x
-            out._b = y
-            return out
-
-        def reflected_binary(y: Value, x: Any) -> Any:  # x OP y, as y.__rop__(x)
-            xd = _operand(x)
-            if xd is NotImplemented:
-                return xd
-            try:
-                data = fn(xd, y.data)
-            except (ArithmeticError, ValueError) as err:
-                raise _forward_error(op, err, (x, y)) from None
-            return _record(op, data, (x, y))  # a constant on the left: the rarer form
-
         if self.arity == 1 and not reflected:
-            return unary
+            return _unary_method(self)
         if self.arity == 2:
-            return reflected_binary if reflected else binary
+            return _binary_method(self, reflected)
         raise TypeError(f"{self.name} has {self.arity} operands: no operator form")
 
     def forward(self, args: tuple[Any, ...] | list[Any], datas: list[Any]) -> Any:
@@ -441,177 +365,211 @@ class Primitive:
         return out
 
 
-def _compile_partial(name: str, text: str, params: str, env: dict[str, Any]) -> Partial:
-    """The function ``(ans, *inputs)`` of a partial given as an expression."""
-    try:
-        compile(text, f"<partial of {name}>", "eval")
-    except SyntaxError as err:
-        raise SyntaxError(
-            f"primitive {name!r}: partial {text!r} is not an expression ({err.msg})"
-        ) from None
-    partial: Partial = eval(f"lambda ans, {params}: {text}", env)
-    return partial
+if TYPE_CHECKING:
+    # What type checkers know of the rule table's primitives: applied to a Value they
+    # give a Value, to numbers a number (``reveal_type(ag.sin(1.0))`` is float); an
+    # operand of a type that applies primitives itself (forward mode's Dual) gives
+    # whatever that type returns.
+
+    class _AppliesPrimitives(Protocol):
+        def __apply_primitive__(
+            self, primitive: Primitive, args: tuple[Any, ...], /
+        ) -> Any: ...
+
+    class UnaryPrimitive(Primitive):
+        @overload
+        def __call__(self, x: Value, /) -> Value: ...
+        @overload
+        def __call__(self, x: float, /) -> float: ...
+        @overload
+        def __call__(self, x: _AppliesPrimitives, /) -> Any: ...
+        def __call__(self, *args: Any) -> Any: ...
+
+    class BinaryPrimitive(Primitive):
+        @overload
+        def __call__(self, x: Value, y: Value | float, /) -> Value: ...
+        @overload
+        def __call__(self, x: float, y: Value, /) -> Value: ...
+        @overload
+        def __call__(self, x: float, y: float, /) -> float: ...
+        @overload
+        def __call__(self, x: _AppliesPrimitives, y: Any, /) -> Any: ...
+        @overload
+        def __call__(self, x: Any, y: _AppliesPrimitives, /) -> Any: ...
+        def __call__(self, *args: Any) -> Any: ...
 
 
-def _constant_partial(partial: Partial, arity: int) -> int | float | None:
-    """The value of a partial that is a plain constant (add's 1), else None.
+def _check_parameters(name: str, k: int, partial: Partial, expected: int) -> None:
+    """A partial written in Python must take ``ans`` and every input: checked here,
+    when the primitive is made, not at its first backward."""
+    code = getattr(partial, "__code__", None)
+    if code is None or code.co_flags & 0x04:  # not Python code, or takes *args
+        return
+    defaults = len(getattr(partial, "__defaults__", None) or ())
+    if not code.co_argcount - defaults <= expected <= code.co_argcount:
+        raise TypeError(
+            f"primitive {name!r}: partial {k} takes {code.co_argcount} "
+            f"parameter(s), but is called with {expected} (ans and the inputs)"
+        )
 
-    The partial is called once on stand-ins that fail any use: a rule that returns a
-    number without looking at its inputs is a constant.
-    """
-    stand_in = object()
-    try:
-        out = partial(*[stand_in] * (arity + 1))
-    except Exception:  # it looked at its inputs: not a constant
-        return None
-    return out if type(out) is int or type(out) is float else None
 
+# Methods are the hot path of graph building: each makes its node directly.
+
+
+def _unary_method(op: Primitive) -> Callable[[Value], Value]:
+    fn = op.fn
+    value = Value
+    mode = _mode
+    new = _new
+
+    def unary(x: Value) -> Value:
+        try:
+            data = fn(x.data)
+        except (ArithmeticError, ValueError) as err:
+            raise _forward_error(op, err, (x,)) from None
+        if mode() != _RECORD:
+            return _record(op, data, (x,))
+        out = new(value)  # the node, made inline: the hot path
+        out.data = data
+        out.grad = 0
+        out._op = op
+        out._a = x
+        out._b = None
+        return out
+
+    return unary
+
+
+def _binary_method(op: Primitive, reflected: bool) -> Callable[[Value, Any], Any]:
+    fn = op.fn
+    value = Value
+    mode = _mode
+    new = _new
+
+    def binary(x: Value, y: Any) -> Any:
+        yd = y.data if type(y) is value else _operand(y)
+        if yd is NotImplemented:
+            return yd
+        try:
+            data = fn(x.data, yd)
+        except (ArithmeticError, ValueError) as err:
+            raise _forward_error(op, err, (x, y)) from None
+        if mode() != _RECORD:
+            return _record(op, data, (x, y))
+        out = new(value)  # the node, made inline: the hot path
+        out.data = data
+        out.grad = 0
+        out._op = op
+        out._a = x
+        out._b = y
+        return out
+
+    def reflected_binary(y: Value, x: Any) -> Any:  # x OP y, as y.__rop__(x)
+        xd = _operand(x)
+        if xd is NotImplemented:
+            return xd
+        try:
+            data = fn(xd, y.data)
+        except (ArithmeticError, ValueError) as err:
+            raise _forward_error(op, err, (x, y)) from None
+        return _record(op, data, (x, y))  # a constant on the left: the rarer form
+
+    return reflected_binary if reflected else binary
+
+
+# -------------------------------------------------------------------------------------
+# Pullbacks: the chain rule at one node
+# -------------------------------------------------------------------------------------
 
 _Pullback = Callable[["Value", Any, Any], None]
 """``pullback(node, g, zero)``: add ``g`` times each local partial of ``node`` to the
-gradient of each operand that is a Value (first order, on plain numbers)."""
+gradient of each operand that is a Value (first order, on plain numbers). ``zero`` is
+the pass's mark (see ``_interior_toposort``): a gradient still ``zero`` (or a fresh
+leaf's 0) is replaced by the first contribution, not added to."""
 
-
-def _generate_pullback(
-    op: Primitive,
-    given: tuple[Partial | str, ...],
-    inputs: list[str],
-    namespace: dict[str, Any],
-) -> tuple[_Pullback, _Walk]:
-    """Write and compile ``op``'s pullback, the chain rule at one of its nodes.
-
-    Backward calls it once per node, so it is generated for the primitive: a
-    partial given as source text is evaluated inline, a partial that is a constant
-    (add's 1, found by ``_constant_partial``) is not evaluated at all (a 1 passes
-    ``g`` on as it is), and any other is called. An operand's first contribution is
-    stored rather than added to its zero (``zero``, the pass's mark, or a fresh
-    leaf's 0). Beyond two operands, the generic pullback is used.
-
-    Also returns its *walk*: the same pullback, run by ``_backward_chain``, that
-    first finds the one operand still to visit, marks it, and returns it (None if
-    there is none; ``_SPLIT``, having run nothing, if there are two).
-    """
-    if op.arity > 2:
-        return (lambda node, g, zero: _pullback_generic(node, g, False)), _split
-    params = ", ".join(inputs)
-    closure: dict[str, Any] = {"_Value": Value, "_fresh": _FRESH, "_SPLIT": _SPLIT}
-    # Per operand: the source of its contribution, and the names that source reads.
-    steps: list[tuple[str, set[str]]] = []
-    for k, (partial, rule) in enumerate(zip(op.partials, given, strict=True)):
-        constant = _constant_partial(partial, op.arity)
-        if constant is not None:
-            closure[f"_c{k}"] = constant
-            steps.append(("_g" if constant == 1 else f"_c{k} * _g", set()))
-        elif isinstance(rule, str):
-            names = _names_read(compile(rule, f"<{op.name} partial>", "eval"))
-            if names & _RESERVED:
-                raise ValueError(
-                    f"primitive {op.name!r}: partial {rule!r} uses the name(s) "
-                    f"{sorted(names & _RESERVED)}, which its generated code takes"
-                )
-            # The newline ends a comment the text may close with.
-            steps.append((f"({rule}\n) * _g", names))
-        else:
-            closure[f"_d{k}"] = partial
-            steps.append((f"_d{k}(ans, {params}) * _g", {"ans", *inputs}))
-
-    def branch(
-        values: list[str], sources: list[str], indent: str, walk: bool
-    ) -> list[str]:
-        """One pattern of operands: ``values`` are those that are Values (_a, _b),
-        ``sources`` where each input's number is read from."""
-        ks = [0 if v == "_a" else 1 for v in values]
-        used = set().union(*(steps[k][1] for k in ks))
-        lines = [
-            f"{indent}{name} = {source}"
-            for name, source in zip(inputs, sources, strict=True)
-            if name in used
-        ]
-        if walk:  # the operand to visit next: interior, not yet visited
-            pending = "{0}._op is not None and {0}.grad is not _zero"
-            first = values[0]
-            lines.append(f"{indent}_n = {first} if {pending.format(first)} else None")
-            if len(values) > 1:
-                lines += [
-                    f"{indent}if _b is not _a and {pending.format('_b')}:",
-                    f"{indent}    if _n is not None:",
-                    f"{indent}        return _SPLIT",
-                    f"{indent}    _n = _b",
-                ]
-            lines += [f"{indent}if _n is not None:", f"{indent}    _n.grad = _zero"]
-        for k, operand in zip(ks, values, strict=True):
-            lines += [
-                f"{indent}_s = {steps[k][0]}",
-                f"{indent}_o = {operand}.grad",
-                f"{indent}{operand}.grad = "
-                "_s if _o is _zero or _o is _fresh else _o + _s",
-            ]
-        if walk:
-            lines.append(f"{indent}return _n")
-        return lines
-
-    def function(walk: bool) -> list[str]:
-        lines = (
-            ["def walk(_node, _zero):", "    _g = _node.grad"]
-            if walk
-            else ["def pullback(_node, _g, _zero):"]
-        )
-        lines.append("    _a = _node._a")
-        if any("ans" in names for _, names in steps):
-            lines.append("    ans = _node.data")
-        if op.arity == 1:
-            return lines + branch(["_a"], ["_a.data"], "    ", walk)
-        is_value = "type({0}) is _Value or isinstance({0}, _Value)"
-        return [
-            *lines,
-            "    _b = _node._b",
-            f"    if {is_value.format('_b')}:",
-            f"        if {is_value.format('_a')}:",
-            *branch(["_a", "_b"], ["_a.data", "_b.data"], " " * 12, walk),
-            "        else:",
-            *branch(["_b"], ["_a", "_b.data"], " " * 12, walk),
-            "    else:",
-            *branch(["_a"], ["_a.data", "_b"], " " * 8, walk),
-        ]
-
-    # The functions close over their constants and read the namespace's names live
-    # (sin's rule calls cos, defined after sin).
-    factory = "\n".join(
-        [f"def factory({', '.join(closure)}):"]
-        + ["    " + line for line in function(False) + function(True)]
-        + ["    return pullback, walk"]
-    )
-    file = f"<pullback of {op.name}>"
-    # Registered, so that a traceback through a rule shows the line that failed.
-    linecache.cache[file] = (len(factory), None, factory.splitlines(True), file)
-    scope: dict[str, Any] = {}
-    exec(compile(factory, file, "exec"), namespace, scope)
-    pair: tuple[_Pullback, _Walk] = scope["factory"](**closure)
-    return pair
-
+_Walk = Callable[["Value", Any], Any]
+"""``walk(node, zero)``: the pullback, run by ``_backward_chain``. It first finds the
+one operand still to visit, marks it and returns it after running (None if there is
+none); with two operands to visit it runs nothing and returns ``_SPLIT``."""
 
 _SPLIT: Final = object()  # from a walk: "two operands to visit: sort from here"
-_Walk = Callable[["Value", Any], Any]
 
 
-def _split(node: Value, zero: Any) -> Any:
-    return _SPLIT
+def pullback(node: Value, g: Any, on_values: bool) -> None:
+    """The chain rule at ``node``: add ``g`` times each local partial to each input.
+
+    The reference pullback, plain and general: on Values (``create_graph``) it is
+    the only one; on numbers each primitive runs a generated equivalent (installed
+    by ``_pullbacks``), written from the same partials with the calls inlined.
+    """
+    op = node._op
+    assert op is not None, "a leaf has no pullback"
+    inputs = node._inputs()
+    if on_values:
+        args: tuple[Any, ...] = inputs
+        ans: Any = node
+    else:
+        args = tuple(x.data if isinstance(x, Value) else x for x in inputs)
+        ans = node.data
+    for x, partial in zip(inputs, op.partials, strict=True):
+        if isinstance(x, Value):
+            step = partial(ans, *args) * g
+            old = x.grad
+            # Starting from zero, take the step itself: 0 + step would add a node.
+            x.grad = step if type(old) is not Value and old == 0 else old + step
 
 
-# The names a generated pullback binds itself.
-_RESERVED: Final = frozenset({
-    "_node", "_g", "_zero", "_a", "_b", "_s", "_o", "_Value", "_fresh",
-    "_c0", "_c1", "_d0", "_d1", "_n", "_SPLIT", "factory", "pullback", "walk",
-})  # fmt: skip
+def _reference_pullback(node: Value, g: Any, zero: Any) -> None:
+    pullback(node, g, False)
 
 
-def _names_read(code: types.CodeType) -> set[str]:
-    """Every global name an expression's code reads, in nested code too."""
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names |= _names_read(const)
-    return names
+def _reference_walk(node: Value, zero: Any) -> Any:
+    return _SPLIT  # no generated walk: the sort takes over
+
+
+def _reference_pair(op: Primitive) -> tuple[_Pullback, _Walk]:
+    return _reference_pullback, _reference_walk
+
+
+# Makes a primitive's (pullback, walk). The rule table sets it to ``_pullbacks``'
+# generator (imported at the first backward); the engine itself generates no code.
+_generator: list[Callable[[Primitive], tuple[_Pullback, _Walk]]] = [_reference_pair]
+
+
+def _install(op: Primitive) -> None:
+    """Give ``op`` its generated pullback and walk (once, at its first backward)."""
+    op._pullback, op._walk = _generator[0](op)
+
+
+def _first_pullback(node: Value, g: Any, zero: Any) -> None:
+    op = node._op
+    assert op is not None, "a leaf has no pullback"
+    _install(op)
+    op._pullback(node, g, zero)
+
+
+def _first_walk(node: Value, zero: Any) -> Any:
+    op = node._op
+    assert op is not None, "a leaf has no pullback"
+    _install(op)
+    return op._walk(node, zero)
+
+
+def local_partials(node: Value) -> tuple[Any, ...]:
+    """The local partial derivative of ``node`` with respect to each of its operands.
+
+    In ``node._inputs()`` order, evaluated on plain numbers (the operands' data and
+    ``node.data``); a leaf has none.
+
+    >>> x = Value(3.0)
+    >>> local_partials(x * 2)
+    (2, 3.0)
+    """
+    op = node._op
+    if op is None:
+        return ()
+    args = [_data(x) for x in node._inputs()]
+    return tuple(partial(node.data, *args) for partial in op.partials)
 
 
 _FRESH: Final = 0  # the grad of a new leaf (the int 0, a single object in CPython)
@@ -697,7 +655,7 @@ def _user_frame() -> str:
     while frame is not None:
         if not frame.f_globals.get("__name__", "").startswith(package + "."):
             return f"{frame.f_code.co_filename}:{frame.f_lineno}"
-        frame = frame.f_back  # type: ignore[assignment]
+        frame = frame.f_back  # type: ignore[assignment]  # None ends the loop
     return "<unknown>"
 
 
@@ -705,8 +663,16 @@ def _user_frame() -> str:
 # Value
 # -------------------------------------------------------------------------------------
 
+if TYPE_CHECKING:
+    # The operators and method forms (``x + y``, ``x.exp()``) are bound from the rule
+    # table by ``_rules``; for type checkers they are declared in a stub generated
+    # from that table (``_methods.pyi``, kept current by tests/test_typing.py).
+    from ._methods import Methods as _Methods
+else:
+    _Methods = object
 
-class Value:
+
+class Value(_Methods):
     """A scalar that remembers how it was computed, so its gradient can be found.
 
     Arithmetic on Values (``+ - * / **``, comparisons, ``abs``) and the package's
@@ -830,25 +796,25 @@ class Value:
     def __lt__(self, other: Value | float) -> bool:
         od = _operand(other)
         if od is NotImplemented:
-            return od  # type: ignore[no-any-return]
+            return od  # type: ignore[no-any-return]  # NotImplemented: Python decides
         return _decided("<", self, other, bool(self.data < od))
 
     def __le__(self, other: Value | float) -> bool:
         od = _operand(other)
         if od is NotImplemented:
-            return od  # type: ignore[no-any-return]
+            return od  # type: ignore[no-any-return]  # NotImplemented: Python decides
         return _decided("<=", self, other, bool(self.data <= od))
 
     def __gt__(self, other: Value | float) -> bool:
         od = _operand(other)
         if od is NotImplemented:
-            return od  # type: ignore[no-any-return]
+            return od  # type: ignore[no-any-return]  # NotImplemented: Python decides
         return _decided(">", self, other, bool(self.data > od))
 
     def __ge__(self, other: Value | float) -> bool:
         od = _operand(other)
         if od is NotImplemented:
-            return od  # type: ignore[no-any-return]
+            return od  # type: ignore[no-any-return]  # NotImplemented: Python decides
         return _decided(">=", self, other, bool(self.data >= od))
 
     # -- gradients -----------------------------------------------------------------
@@ -906,35 +872,8 @@ class Value:
         for node in _reachable(self):
             node.grad = 0
 
-    if TYPE_CHECKING:
-        # Bound from the rule table by autograd_scalar._rules; declared for typing.
-        def __add__(self, other: Value | float) -> Value: ...
-        def __radd__(self, other: float) -> Value: ...
-        def __sub__(self, other: Value | float) -> Value: ...
-        def __rsub__(self, other: float) -> Value: ...
-        def __mul__(self, other: Value | float) -> Value: ...
-        def __rmul__(self, other: float) -> Value: ...
-        def __truediv__(self, other: Value | float) -> Value: ...
-        def __rtruediv__(self, other: float) -> Value: ...
-        def __pow__(self, other: Value | float) -> Value: ...
-        def __rpow__(self, other: float) -> Value: ...
-        def __neg__(self) -> Value: ...
-        def __pos__(self) -> Value: ...
-        def __abs__(self) -> Value: ...
-        def exp(self) -> Value: ...
-        def log(self) -> Value: ...
-        def sqrt(self) -> Value: ...
-        def sin(self) -> Value: ...
-        def cos(self) -> Value: ...
-        def tan(self) -> Value: ...
-        def atan(self) -> Value: ...
-        def tanh(self) -> Value: ...
-        def sigmoid(self) -> Value: ...
-        def relu(self) -> Value: ...
-        def softplus(self) -> Value: ...
-        def log1p(self) -> Value: ...
-        def expm1(self) -> Value: ...
-        def erf(self) -> Value: ...
+    def __pos__(self) -> Value:
+        return self  # +x is x: no operation, no node
 
 
 _new = object.__new__
@@ -994,28 +933,61 @@ def _reachable(root: Value) -> Iterator[Value]:
                 stack.append(x)
 
 
+def toposort(root: Value) -> list[Value]:
+    """Every Value in root's graph, leaves included, each after all its inputs.
+
+    ``root`` comes last. Iterative (no recursion limit), and it changes nothing: no
+    mark is left on any node, so it may run beside a backward pass.
+
+    >>> x = Value(2.0, label="x")
+    >>> y = x * x + 1
+    >>> [v.op or v.label for v in toposort(y)]
+    ['x', 'mul', 'add']
+    """
+    order: list[Value] = []
+    expanded: set[Value] = set()
+    # (node, True) is emitted once the entries above it (its inputs) are done.
+    stack: list[tuple[Value, bool]] = [(root, False)]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)
+        elif node not in expanded:
+            expanded.add(node)
+            stack.append((node, True))
+            # Operands pushed in order, so the last is expanded first, as the
+            # backward pass's own sort does: read backwards, this order meets each
+            # node's consumers as backward() does (viz.backward_steps relies on it).
+            for x in node._inputs():
+                if isinstance(x, Value) and x not in expanded:
+                    stack.append((x, False))
+    return order
+
+
 class _Visited(int):
     """A zero unique to one backward pass (see ``_interior_toposort``)."""
 
     __slots__ = ()
 
 
+# The backward pass's sort, an iterative depth-first search that emits a node once
+# everything it was made from has been emitted (post-order), so it never meets
+# Python's recursion limit.
+#
+# Every interior node's ``grad`` must be reset to zero (gradients of interior nodes
+# are recomputed by each pass, never accumulated across passes), and the search must
+# expand each shared node once. One store does both: the reset writes a zero unique
+# to this pass, so ``node.grad is zero`` means "already visited".
+#
+# The search walks *spines*: from a node it follows the one operand still to visit,
+# collecting nodes in a list, and emits the list reversed where the spine ends; a
+# chain of a million operations is one spine. A node with two operands to visit ends
+# its spine, which waits on the stack (under ``_EXIT``) until both are emitted,
+# unless one of them can be emitted at once.
 def _interior_toposort(root: Value) -> list[Value]:
     """The interior nodes below ``root`` (itself included), inputs before consumers.
 
-    An iterative depth-first search that emits a node once everything it was made
-    from has been emitted (post-order), so it never meets Python's recursion limit.
-
-    Every interior node's ``grad`` must be reset to zero (gradients of interior
-    nodes are recomputed by each pass, never accumulated across passes), and the
-    search must expand each shared node once. One store does both: the reset writes
-    a zero unique to this pass, so ``node.grad is zero`` means "already visited".
-
-    The search walks *spines*: from a node it follows the one operand still to
-    visit, collecting nodes in a list, and emits the list reversed where the spine
-    ends; a chain of a million operations is one spine. A node with two operands to
-    visit ends its spine, which waits on the stack (under ``_EXIT``) until both are
-    emitted, unless one of them can be emitted at once.
+    The backward pass's own sort: it marks each node it visits (see above).
     """
     zero = _Visited()
     order: list[Value] = []
@@ -1043,17 +1015,11 @@ def _interior_toposort(root: Value) -> list[Value]:
                     node = a
                     continue
                 break
-            if type(b) is tuple:
+            if type(b) is tuple:  # beyond two operands (rare): the spine waits
                 push(spine)
                 push(_EXIT)
                 spine = None
-                for x in (a, *b):
-                    if (
-                        isinstance(x, value)
-                        and x._op is not None
-                        and x.grad is not zero
-                    ):
-                        push(x)
+                _push_pending((a, *b), zero, push)
                 break
             # Binary: test for a Value first, as one operand may be a constant.
             if (
@@ -1069,7 +1035,8 @@ def _interior_toposort(root: Value) -> list[Value]:
                 ):
                     # b can be emitted at once if its operands have been (b is a
                     # product of a weight and an input, say); otherwise this spine
-                    # waits for both.
+                    # waits for both. (Inline: this is the sort's hot loop, and a
+                    # helper function here cost ~4% of the demo step's backward.)
                     x = b._a
                     y = b._b
                     if y is None:
@@ -1111,13 +1078,22 @@ def _interior_toposort(root: Value) -> list[Value]:
     return order
 
 
+def _push_pending(
+    operands: tuple[Any, ...], zero: _Visited, push: Callable[[Any], None]
+) -> None:
+    """Push each operand still to visit: interior, and not yet marked ``zero``."""
+    for x in operands:
+        if isinstance(x, Value) and x._op is not None and x.grad is not zero:
+            push(x)
+
+
 _EXIT: Final = object()  # on the search stack: "the spine below me is complete"
 
 
 # One backward pass at a time: a pass marks the nodes it visits (their grad) and
 # transforms save and restore leaf grads, so two passes over shared nodes in two
 # threads would corrupt each other. Re-entrant: a rule may itself differentiate.
-_PASS_LOCK = threading.RLock()
+_PASS_LOCK = _thread.RLock()  # threading.RLock, without importing threading
 
 
 def _backward(root: Value, seed: Any, create_graph: bool) -> None:
@@ -1161,7 +1137,7 @@ def _run_pullbacks(order: list[Value], zero: Any, create_graph: bool) -> None:
     """Run every node's local chain rule, consumers first (``order`` from the sort)."""
     if create_graph:
         for node in reversed(order):
-            _pullback_generic(node, node.grad, True)
+            pullback(node, node.grad, True)
     else:
         _backward_numbers(order, zero)
 
@@ -1239,58 +1215,3 @@ def _backward_numbers(order: list[Value], zero: int) -> None:
         # for reading a slot (CPython 3.11).
         pullback = node._op._pullback  # type: ignore[union-attr]  # interior: has _op
         pullback(node, node.grad, zero)
-
-
-def _pullback_generic(node: Value, g: Any, on_values: bool) -> None:
-    op = node._op
-    assert op is not None
-    inputs = node._inputs()
-    if on_values:
-        args: tuple[Any, ...] = inputs
-        ans: Any = node
-    else:
-        args = tuple(x.data if isinstance(x, Value) else x for x in inputs)
-        ans = node.data
-    for x, partial in zip(inputs, op.partials, strict=True):
-        if isinstance(x, Value):
-            step = partial(ans, *args) * g
-            old = x.grad
-            # Starting from zero, take the step itself: 0 + step would add a node.
-            x.grad = step if type(old) is not Value and old == 0 else old + step
-
-
-# interface shim (merged with core)
-
-
-def toposort(root: Value) -> list[Value]:
-    """Every Value below ``root`` (leaves included), each after its inputs, root last.
-
-    An iterative depth-first search that marks nothing on the nodes. Operands are
-    visited in the order the backward pass visits them, so that walking this list
-    backwards meets each node's consumers in the order ``backward()`` does.
-    """
-    done: set[Value] = set()
-    order: list[Value] = []
-    stack: list[tuple[Value, bool]] = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if node in done:
-            continue
-        done.add(node)
-        stack.append((node, True))
-        for x in node._inputs():
-            if isinstance(x, Value) and x not in done:
-                stack.append((x, False))
-    return order
-
-
-def local_partials(node: Value) -> tuple[Any, ...]:
-    """d node / d operand for each operand in ``node._inputs()`` order, on numbers."""
-    op = node._op
-    if op is None:
-        return ()
-    datas = [_data(x) for x in node._inputs()]
-    return tuple(partial(node.data, *datas) for partial in op.partials)

@@ -1,14 +1,16 @@
 """The rule table: every primitive, once, with its local derivatives.
 
 Each entry gives a primitive's name, its forward on plain numbers, one local partial
-derivative per input, the open set where it is smooth (``domain``), and its forward
-on numpy arrays (``numpy``, source text: this module imports no numpy). A partial is
-an expression in the inputs (``x``, or ``x, y``; ``params`` renames them) and the
-output ``ans``, written in ordinary arithmetic over the polymorphic functions defined
-here. Each becomes a function ``partial(ans, *inputs)``, evaluated on Values when the
-gradient is itself differentiated (``create_graph=True``, ``grad(grad(f))``), and is
-written into the primitive's generated pullback, which a first-order ``backward``
-runs on floats.
+derivative per input, and the open set where it is smooth (``domain``). A partial is
+an ordinary Python function of the output ``ans`` and the inputs, written in plain
+arithmetic over the polymorphic functions defined here, so that one rule serves
+every order: evaluated on Values when the gradient is itself differentiated
+(``create_graph=True``, ``grad(grad(f))``), and written by ``_pullbacks`` into the
+primitive's generated pullback, which a first-order ``backward`` runs on floats.
+
+Below the table, the operator table binds Python's operators (``x + y``, ``-x``,
+``abs(x)``) to their primitives, and every other unary primitive becomes a ``Value``
+method (``x.exp()``). The package exports every primitive that no operator reaches.
 
 Conventions where the value exists but the derivative does not follow PyTorch:
 relu'(0) = 0, |x|'(0) = 0, sqrt'(0) = +inf, d/dx x**0 = 0 everywhere, ties in
@@ -20,56 +22,58 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable
-from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
+from . import _engine
 from ._engine import Partial, Primitive, Value
+from ._symbolic import called
 
-__all__ = [
-    "abs_",
-    "add",
-    "atan",
-    "atan2",
-    "cos",
-    "erf",
-    "exp",
-    "expm1",
-    "hypot",
-    "log",
-    "log1p",
-    "maximum",
-    "minimum",
-    "mul",
-    "neg",
-    "pow_",
-    "primitive",
-    "registered",
-    "relu",
-    "sigmoid",
-    "sin",
-    "softplus",
-    "sqrt",
-    "sub",
-    "tan",
-    "tanh",
-    "truediv",
-]
+if TYPE_CHECKING:
+    from ._engine import BinaryPrimitive, UnaryPrimitive
+
+
+def _generate(op: Primitive) -> Any:
+    """Generate ``op``'s pullback; ``_pullbacks`` loads at the first backward."""
+    from ._pullbacks import generate
+
+    return generate(op)
+
+
+_engine._generator[0] = _generate  # the engine asks this for each primitive's code
 
 _REGISTRY: dict[str, Primitive] = {}
 _BUILTIN: set[str] = set()
 
 
+@overload
 def _define(
     name: str,
     fn: Callable[..., Any],
-    *partials: str,
+    partial: Partial,
+    /,
+    *,
     domain: Callable[..., bool] | None = None,
-    numpy: str | None = None,
-    params: str = "",
-) -> Any:  # Any: a Primitive, used as a function of numbers or Values
-    prim = Primitive(
-        name, fn, partials, domain, numpy, params=params, namespace=globals()
-    )
+) -> UnaryPrimitive: ...
+@overload
+def _define(
+    name: str,
+    fn: Callable[..., Any],
+    partial_x: Partial,
+    partial_y: Partial,
+    /,
+    *,
+    domain: Callable[..., bool] | None = None,
+) -> BinaryPrimitive: ...
+def _define(
+    name: str,
+    fn: Callable[..., Any],
+    *partials: Partial,
+    domain: Callable[..., bool] | None = None,
+) -> Any:
+    """Register a built-in primitive (its type says how many operands it takes)."""
+    if name in _REGISTRY:
+        raise ValueError(f"primitive {name!r} is defined twice in the rule table")
+    prim = Primitive(name, fn, partials, domain)
     _REGISTRY[name] = prim
     _BUILTIN.add(name)
     return prim
@@ -123,18 +127,29 @@ def _ignoring_ans(partial: Callable[..., Any]) -> Partial:
 
 
 # -------------------------------------------------------------------------------------
-# Helpers the rules use. They work on numbers and Values alike. Their decisions go
+# Helpers the rules use: plain functions a partial may call. They work on numbers and
+# Values alike. Their decisions go
 # through the comparisons (< <= > >=), never through .data: a Value's comparisons are
 # what traced replay records as guards, so a traced gradient (trace(grad(f))) takes
 # the right branch of relu', |x|', max' ... at every point. (== on Values is identity.)
 # -------------------------------------------------------------------------------------
 
-_HALF = Fraction(1, 2)  # exact, so a tie keeps Fraction gradients exact
+
+def _half() -> Any:
+    """1/2, exact, so a tie keeps Fraction gradients exact."""
+    from fractions import Fraction  # here: fractions imports decimal, a slow import
+
+    return Fraction(1, 2)
 
 
+@called  # looks at y's type: generated code calls it
 def _reciprocal(y: Any) -> Any:
     """1/y, exact for an int y (Python's 1/3 is a float; Fraction(1, 3) is not)."""
-    return Fraction(1, y) if type(y) is int else 1 / y
+    if type(y) is int:
+        from fractions import Fraction  # here: fractions imports decimal (slow)
+
+        return Fraction(1, y)
+    return 1 / y
 
 
 def _is_zero(x: Any) -> bool:
@@ -146,7 +161,7 @@ def _sign(x: Any) -> int:
     return 1 if x > 0 else -1 if x < 0 else 0  # no int(bool): traces as a branch
 
 
-def _pow(x: Any, y: Any) -> Any:
+def _power(x: Any, y: Any) -> Any:
     # Python's ** gives a complex number for a negative base and a fractional
     # exponent; math.pow raises, and so do we (but ** keeps ints and Fractions exact).
     out = x**y
@@ -203,7 +218,7 @@ def _minimum(x: Any, y: Any) -> Any:
 
 def _tie_split(x: Any, y: Any) -> Any:
     """d max(x, y)/dx: 1 where x wins, 0 where it loses, 1/2 at a tie."""
-    return 1 if x > y else _HALF if x >= y else 0
+    return 1 if x > y else _half() if x >= y else 0
 
 
 def _atan2_denominator(y: Any, x: Any) -> Any:
@@ -214,155 +229,145 @@ def _atan2_denominator(y: Any, x: Any) -> Any:
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 
 # -------------------------------------------------------------------------------------
-# The table. Read each line as: name, forward, d/dinput for each input, domain.
-# A partial's text is evaluated in this module: it may call the helpers above.
+# The table. Read each entry as: name, forward, d/dinput for each input, domain.
+# Each partial is a function of (ans, *inputs); its parameter names are its own.
 # -------------------------------------------------------------------------------------
 
-# -- Arithmetic ---------------------------------------------------------------------
-add = _define("add", operator.add, "1", "1", numpy="np.add")
-sub = _define("sub", operator.sub, "1", "-1", numpy="np.subtract")
-mul = _define("mul", operator.mul, "y", "x", numpy="np.multiply")
-truediv = _define(
+# -- Arithmetic (reached through Python's operators: see the operator table) ----------
+_add = _define("add", operator.add, lambda ans, x, y: 1, lambda ans, x, y: 1)
+_sub = _define("sub", operator.sub, lambda ans, x, y: 1, lambda ans, x, y: -1)
+_mul = _define("mul", operator.mul, lambda ans, x, y: y, lambda ans, x, y: x)
+_truediv = _define(
     "truediv",
     operator.truediv,
-    "_reciprocal(y)",
-    "-ans / y",  # not -x / (y * y): y * y underflows at y = 1e-160
+    lambda ans, x, y: _reciprocal(y),
+    lambda ans, x, y: -ans / y,  # not -x / (y * y): y * y underflows at y = 1e-160
     domain=lambda x, y: y != 0,
-    numpy="np.true_divide",
 )
-pow_ = _define(
-    "pow",
-    _pow,
-    "_pow_dx(ans, x, y)",
-    "_pow_dy(ans, x, y)",
-    domain=lambda x, y: x > 0,
-    numpy="np.power",
-)
-neg = _define("neg", operator.neg, "-1", numpy="np.negative")
-abs_ = _define("abs", abs, "_sign(x)", domain=lambda x: x != 0, numpy="np.abs")
+_pow = _define("pow", _power, _pow_dx, _pow_dy, domain=lambda x, y: x > 0)
+_neg = _define("neg", operator.neg, lambda ans, x: -1)
+_abs = _define("abs", abs, lambda ans, x: _sign(x), domain=lambda x: x != 0)
 
-# -- Exponentials and logarithms -------------------------------------------------
-exp = _define("exp", math.exp, "ans", numpy="np.exp")
-expm1 = _define("expm1", math.expm1, "ans + 1", numpy="np.expm1")
-log = _define(
-    "log",
-    math.log,
-    "_reciprocal(x)",
-    domain=lambda x: x > 0,
-    numpy="np.log",
-)
+# -- Exponentials and logarithms ------------------------------------------------------
+exp = _define("exp", math.exp, lambda ans, x: ans)
+expm1 = _define("expm1", math.expm1, lambda ans, x: ans + 1)
+log = _define("log", math.log, lambda ans, x: _reciprocal(x), domain=lambda x: x > 0)
 log1p = _define(
-    "log1p",
-    math.log1p,
-    "1 / (1 + x)",
-    domain=lambda x: x > -1,
-    numpy="np.log1p",
+    "log1p", math.log1p, lambda ans, x: 1 / (1 + x), domain=lambda x: x > -1
 )
 sqrt = _define(
     "sqrt",
     math.sqrt,
-    "math.inf if _is_zero(ans) else 0.5 / ans",
+    lambda ans, x: math.inf if _is_zero(ans) else 0.5 / ans,
     domain=lambda x: x > 0,
-    numpy="np.sqrt",
 )
 
 # -- Trigonometry ---------------------------------------------------------------------
-cos: Any  # defined below; sin and cos are each other's derivatives
-sin = _define("sin", math.sin, "cos(x)", numpy="np.sin")
-cos = _define("cos", math.cos, "-sin(x)", numpy="np.cos")
+cos: UnaryPrimitive  # defined below: sin and cos are each other's derivatives
+sin = _define("sin", math.sin, lambda ans, x: cos(x))
+cos = _define("cos", math.cos, lambda ans, x: -sin(x))
 tan = _define(
     "tan",
     math.tan,
-    "1 + ans * ans",
+    lambda ans, x: 1 + ans * ans,
     domain=lambda x: abs(math.cos(x)) > 1e-9,
-    numpy="np.tan",
 )
-atan = _define("atan", math.atan, "1 / (1 + x * x)", numpy="np.arctan")
+atan = _define("atan", math.atan, lambda ans, x: 1 / (1 + x * x))
 atan2 = _define(
     "atan2",
     math.atan2,
-    "x / _atan2_denominator(y, x)",
-    "-y / _atan2_denominator(y, x)",
-    params="y, x",
-    # atan2 jumps by 2*pi across the negative x axis
-    domain=lambda y, x: x > 0 or y != 0,
-    numpy="np.arctan2",
+    lambda ans, y, x: x / _atan2_denominator(y, x),
+    lambda ans, y, x: -y / _atan2_denominator(y, x),
+    domain=lambda y, x: x > 0 or y != 0,  # it jumps by 2*pi across the negative x axis
 )
 hypot = _define(
     "hypot",
     math.hypot,
-    "0 if _is_zero(ans) else x / ans",  # a subgradient at the origin
-    "0 if _is_zero(ans) else y / ans",
+    lambda ans, x, y: 0 if _is_zero(ans) else x / ans,  # a subgradient at the origin
+    lambda ans, x, y: 0 if _is_zero(ans) else y / ans,
     domain=lambda x, y: x != 0 or y != 0,
-    numpy="np.hypot",
 )
 
-# -- Activations and special functions -------------------------------------------
-tanh = _define("tanh", math.tanh, "1 - ans * ans", numpy="np.tanh")
-sigmoid = _define(
-    "sigmoid",
-    _sigmoid,
-    "ans * (1 - ans)",
-    numpy="lambda x: np.exp(-np.logaddexp(0.0, -x))",  # stable: e^-softplus(-x)
-)
-softplus = _define(
-    "softplus",
-    _softplus,
-    "sigmoid(x)",
-    numpy="lambda x: np.logaddexp(0.0, x)",
-)
-relu = _define(
-    "relu",
-    _relu,
-    "1 if x > 0 else 0",
-    domain=lambda x: x != 0,
-    numpy="lambda x: np.where((x > 0) | (x != x), x, 0.0)",
-)
-# numpy has no erf: over arrays, math.erf runs per element (np.vectorize)
-erf = _define("erf", math.erf, "_TWO_OVER_SQRT_PI * exp(-x * x)")
+# -- Activations and special functions ------------------------------------------------
+tanh = _define("tanh", math.tanh, lambda ans, x: 1 - ans * ans)
+sigmoid = _define("sigmoid", _sigmoid, lambda ans, x: ans * (1 - ans))
+softplus = _define("softplus", _softplus, lambda ans, x: sigmoid(x))
+relu = _define("relu", _relu, lambda ans, x: 1 if x > 0 else 0, domain=lambda x: x != 0)
+erf = _define("erf", math.erf, lambda ans, x: _TWO_OVER_SQRT_PI * exp(-x * x))
 
-# -- Piecewise ---------------------------------------------------------------------
+# -- Piecewise ------------------------------------------------------------------------
 maximum = _define(
     "maximum",
     _maximum,
-    "_tie_split(x, y)",
-    "_tie_split(y, x)",
+    lambda ans, x, y: _tie_split(x, y),
+    lambda ans, x, y: _tie_split(y, x),
     domain=lambda x, y: x != y,
-    numpy="np.maximum",
 )
 minimum = _define(
     "minimum",
     _minimum,
-    "_tie_split(y, x)",
-    "_tie_split(x, y)",
+    lambda ans, x, y: _tie_split(y, x),
+    lambda ans, x, y: _tie_split(x, y),
     domain=lambda x, y: x != y,
-    numpy="np.minimum",
 )
 
 # -------------------------------------------------------------------------------------
-# Python's operators and the method forms, routed into the table
+# The operator table: Python's operators, each routed to its primitive. Value's and
+# the forward-mode Dual's operators are bound from it, and the test strategies and the
+# CLI grammar read it. Every unary primitive no operator reaches is a Value method.
 # -------------------------------------------------------------------------------------
 
-for _name, _prim in [
-    ("add", add),
-    ("sub", sub),
-    ("mul", mul),
-    ("truediv", truediv),
-    ("pow", pow_),
-]:
-    for _dunder, _method in [
-        (f"__{_name}__", _prim.method()),
-        (f"__r{_name}__", _prim.method(reflected=True)),
-    ]:
-        _method.__name__ = _method.__qualname__ = _dunder
-        setattr(Value, _dunder, _method)
-Value.__neg__ = neg.method()  # type: ignore[method-assign]
-Value.__abs__ = abs_.method()  # type: ignore[method-assign]
-Value.__pos__ = lambda self: self  # type: ignore[method-assign]  # +x is x
-for _prim in [
-    exp, log, sqrt, sin, cos, tan, atan, tanh, sigmoid, relu, softplus, log1p,
-    expm1, erf,
-]:  # fmt: skip
-    _method = _prim.method()
-    _method.__name__ = _method.__qualname__ = _prim.name
-    setattr(Value, _prim.name, _method)
+
+class _Operator(NamedTuple):
+    """One of Python's operators and the primitive it applies.
+
+    ``symbol`` is how Python spells it (``"+"``, ``"-"``, ``"abs"``), ``apply`` the
+    operator itself (it works on any number type), ``dunder`` the method name
+    without underscores: a binary operator binds ``__add__`` and ``__radd__``.
+    """
+
+    symbol: str
+    primitive: Primitive
+    dunder: str
+    apply: Callable[..., Any]
+
+
+_OPERATORS: tuple[_Operator, ...] = (
+    _Operator("+", _add, "add", operator.add),
+    _Operator("-", _sub, "sub", operator.sub),
+    _Operator("*", _mul, "mul", operator.mul),
+    _Operator("/", _truediv, "truediv", operator.truediv),
+    _Operator("**", _pow, "pow", operator.pow),
+    _Operator("-", _neg, "neg", operator.neg),
+    _Operator("abs", _abs, "abs", abs),
+)
+
+
+def _dunders(op: _Operator) -> list[str]:
+    """The special method names an operator binds: ``__add__``, ``__radd__``."""
+    if op.primitive.arity == 1:
+        return [f"__{op.dunder}__"]
+    return [f"__{op.dunder}__", f"__r{op.dunder}__"]
+
+
+def _exported() -> list[str]:
+    """The built-in primitives the package exports: every one no operator reaches."""
+    reached = {op.primitive.name for op in _OPERATORS}
+    return [name for name in _REGISTRY if name in _BUILTIN and name not in reached]
+
+
+def _bind_methods() -> None:
+    for op in _OPERATORS:
+        for reflected, dunder in enumerate(_dunders(op)):
+            method = op.primitive.method(reflected=bool(reflected))
+            method.__name__ = method.__qualname__ = dunder
+            setattr(Value, dunder, method)
+    for name in _exported():
+        prim = _REGISTRY[name]
+        if prim.arity == 1:
+            method = prim.method()
+            method.__name__ = method.__qualname__ = name
+            setattr(Value, name, method)
+
+
+_bind_methods()

@@ -4,14 +4,21 @@ Each primitive's forward and partials are run once on placeholders that build Py
 source instead of numbers, e.g. mul's partials give "{2}" and "{1}", tanh's
 "1 - {0} * {0}" ({0} is the output, {1}, {2}... the inputs). A decision on a
 placeholder (relu's ``x > 0``) forks: both branches are explored and joined as
-"a if cond else b". Anything a placeholder cannot express makes the rule opaque, and
-the generated code calls the rule's own function instead.
+"a if cond else b". Anything a placeholder cannot express (math.exp, int(x),
+isinstance on the result...) makes the rule opaque, and the generated code calls the
+rule's own function instead. So every derivative still comes from the table. Both
+the engine's generated pullbacks (``_pullbacks``) and traced replay write their code
+this way.
+
+Source is printed with only the parentheses Python's precedence needs: they are half
+the tokens otherwise, and compiling a trace is dominated by tokens.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from ._engine import Primitive, Value, _is_number
 
@@ -23,21 +30,6 @@ class _Namespace(Protocol):
     def forward(self, primitive: Primitive) -> str: ...
     def conditional(self, condition: str, yes: str, no: str) -> tuple[str, int]: ...
 
-
-# =====================================================================================
-# Symbolic evaluation of the rule table
-#
-# Each primitive's forward and partials are run once on placeholders that build
-# Python source instead of numbers, e.g. mul's partials give "{2}" and "{1}", tanh's
-# "1 - {0} * {0}" ({0} is the output, {1}, {2}... the inputs). A decision on a
-# placeholder (relu's ``x > 0``) forks: both branches are explored and joined as
-# "a if cond else b". Anything a placeholder cannot express (math.exp, int(x),
-# isinstance on the result...) makes the rule opaque, and the generated code calls
-# the rule's own function instead. So every derivative still comes from the table.
-#
-# Source is printed with only the parentheses Python's precedence needs: they are
-# half the tokens otherwise, and compiling a trace is dominated by tokens.
-# =====================================================================================
 
 # Python's operator precedence, as used here (higher binds tighter).
 _ATOM, _POWER, _UNARY, _PRODUCT, _SUM, _COMPARE, _CONDITIONAL = 16, 15, 14, 13, 12, 7, 3
@@ -88,7 +80,7 @@ class _Sym:
     """A placeholder number: arithmetic on it builds source code of some precedence."""
 
     __slots__ = ("code", "prec", "run")
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # == builds source: unhashable
 
     def __init__(self, code: str, prec: int, run: _Run) -> None:
         self.code = code
@@ -157,10 +149,10 @@ class _Sym:
     def __ge__(self, y: Any) -> _Sym:
         return self._compare(y, ">=")
 
-    def __eq__(self, y: Any) -> _Sym:  # type: ignore[override]
+    def __eq__(self, y: Any) -> _Sym:  # type: ignore[override]  # builds source
         return self._compare(y, "==")
 
-    def __ne__(self, y: Any) -> _Sym:  # type: ignore[override]
+    def __ne__(self, y: Any) -> _Sym:  # type: ignore[override]  # builds source
         return self._compare(y, "!=")
 
     def __neg__(self) -> _Sym:
@@ -187,6 +179,31 @@ class _Sym:
 
     __float__ = __int__ = __index__ = __complex__ = _opaque
     __round__ = __trunc__ = __floor__ = __ceil__ = _opaque
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def called(function: _F) -> _F:
+    """Mark a helper that symbolic evaluation must not look into: code calls it.
+
+    For a helper that inspects its operands' types (``type(y) is int`` cannot be
+    decided on a placeholder): on numbers it runs as it is; applied to a placeholder
+    it becomes a call by name in the generated code where the namespace can call
+    functions (it has a ``call`` method); elsewhere it is evaluated symbolically
+    like any code.
+    """
+
+    @functools.wraps(function)
+    def helper(*args: Any) -> Any:
+        run = next((x.run for x in args if type(x) is _Sym), None)
+        call = None if run is None else getattr(run.names, "call", None)
+        if run is None or call is None:
+            return function(*args)
+        operands = ", ".join(_source(x, run.names)[0] for x in args)
+        return _Sym(f"{call(function)}({operands})", _ATOM, run)
+
+    return helper  # type: ignore[return-value]  # same signature, wrapped
 
 
 def _source(y: Any, names: _Namespace) -> tuple[str, int]:

@@ -25,12 +25,19 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._engine import Primitive, Value, _is_number
-from ._rules import abs_, add, mul, neg, pow_, sub, truediv
+from ._rules import _OPERATORS, _dunders
 
 __all__ = ["Dual", "jvp"]
+
+if TYPE_CHECKING:
+    # Dual's operators are bound below from the operator table; for type checkers
+    # they are declared in the stub generated from it.
+    from ._methods import DualMethods as _DualMethods
+else:
+    _DualMethods = object
 
 _tags = itertools.count(1)  # inner jvp calls start later, so get larger tags
 
@@ -46,7 +53,7 @@ def _is_operand(x: Any) -> bool:
     return isinstance(x, Dual | Value) or _is_number(x)
 
 
-class Dual:
+class Dual(_DualMethods):
     """A number with a tangent along the perturbation of one ``jvp`` call.
 
     Arithmetic (``+ - * / **``, unary ``-``, ``abs``) with numbers, Values and duals
@@ -97,7 +104,7 @@ class Dual:
     def __ne__(self, other: object) -> bool:
         return bool(_number(self) != _number(other))
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # equal to numbers: unhashable
 
     def __lt__(self, other: Any) -> bool:
         return bool(_number(self) < _number(other))
@@ -117,30 +124,18 @@ class Dual:
     def __bool__(self) -> bool:
         return bool(_number(self))
 
-    def __neg__(self) -> Dual:
-        return neg(self)  # type: ignore[no-any-return]
-
     def __pos__(self) -> Dual:
         return self
 
-    def __abs__(self) -> Dual:
-        return abs_(self)  # type: ignore[no-any-return]
 
-    # Bound below from the rule table's binary primitives.
-    __add__: Callable[[Dual, Any], Any]
-    __radd__: Callable[[Dual, Any], Any]
-    __sub__: Callable[[Dual, Any], Any]
-    __rsub__: Callable[[Dual, Any], Any]
-    __mul__: Callable[[Dual, Any], Any]
-    __rmul__: Callable[[Dual, Any], Any]
-    __truediv__: Callable[[Dual, Any], Any]
-    __rtruediv__: Callable[[Dual, Any], Any]
-    __pow__: Callable[[Dual, Any], Any]
-    __rpow__: Callable[[Dual, Any], Any]
+def _operator(prim: Primitive, reflected: bool) -> Callable[..., Any]:
+    """``prim`` as an operator of Dual; ``NotImplemented`` for a foreign type."""
+    if prim.arity == 1:
 
+        def unary(self: Dual) -> Any:
+            return prim(self)
 
-def _operator(prim: Primitive, reflected: bool) -> Callable[[Dual, Any], Any]:
-    """``prim`` as a binary operator of Dual; ``NotImplemented`` for a foreign type."""
+        return unary
     if reflected:
 
         def rop(self: Dual, other: Any) -> Any:
@@ -154,10 +149,9 @@ def _operator(prim: Primitive, reflected: bool) -> Callable[[Dual, Any], Any]:
     return op
 
 
-for _prim in (add, sub, mul, truediv, pow_):
-    _name = "pow" if _prim is pow_ else _prim.name
-    setattr(Dual, f"__{_name}__", _operator(_prim, reflected=False))
-    setattr(Dual, f"__r{_name}__", _operator(_prim, reflected=True))
+for _op in _OPERATORS:
+    for _reflected, _dunder in enumerate(_dunders(_op)):
+        setattr(Dual, _dunder, _operator(_op.primitive, reflected=bool(_reflected)))
 
 
 def _split(out: Any, tag: int) -> tuple[Any, Any]:

@@ -37,9 +37,9 @@ from ._engine import (
     _data,
     _gradients,
     _is_number,
-    _reachable,
     enable_grad,
     is_grad_enabled,
+    toposort,
 )
 
 __all__ = ["grad", "hessian", "hvp", "jacobian", "value_and_grad", "vjp"]
@@ -99,7 +99,7 @@ def _positions(argnums: Argnums, nargs: int, who: str) -> tuple[int, ...]:
     """argnums as a tuple of non-negative positions among ``nargs`` arguments."""
     if argnums is None:
         return tuple(range(nargs))
-    items = (argnums,) if type(argnums) is int else tuple(argnums)  # type: ignore[arg-type]
+    items = (argnums,) if type(argnums) is int else tuple(argnums)  # type: ignore[arg-type]  # int excluded
     for i in items:
         if not -nargs <= i < nargs:
             raise ValueError(
@@ -301,7 +301,7 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Pullback]:
     lifted = core.lifted or (
         core.recording
         and any(
-            _closed_over((n for n in _reachable(o) if n.is_leaf), core.wrt)
+            _closed_over((n for n in toposort(o) if n.is_leaf), core.wrt)
             for o in outs
             if isinstance(o, Value)
         )

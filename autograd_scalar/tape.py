@@ -26,7 +26,8 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from ._engine import Primitive, _is_number
-from ._rules import pow_, registered
+from ._rules import _pow as pow_
+from ._rules import registered
 
 __all__ = [
     "CompNode",

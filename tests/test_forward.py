@@ -67,7 +67,7 @@ class TestDual:
     def test_foreign_operand(self) -> None:
         """A foreign operand gives Python's own TypeError."""
         with pytest.raises(TypeError):
-            Dual(1.0, 0.0, tag=0) + "a"  # type: ignore[operator]
+            Dual(1.0, 0.0, tag=0) + "a"  # type: ignore[operator]  # the error under test
         with pytest.raises(TypeError, match="exp"):
             ag.exp(Dual("a", 0.0, tag=0))
 
@@ -241,7 +241,7 @@ class TestErrors:
     def test_not_sequences(self) -> None:
         """primals and tangents must be tuples or lists."""
         with pytest.raises(TypeError, match=r"jvp: primals .*float"):
-            jvp(ag.sin, 1.0, (1.0,))  # type: ignore[arg-type]
+            jvp(ag.sin, 1.0, (1.0,))  # type: ignore[arg-type]  # the error under test
 
     def test_non_numeric(self) -> None:
         """A non-numeric primal or tangent is a TypeError naming it."""

@@ -404,6 +404,6 @@ class TestErrors:
     def test_hvp_arguments(self) -> None:
         """hvp wants sequences of equal length."""
         with pytest.raises(TypeError, match="primals"):
-            hvp(rosenbrock, 1.0, (1.0,))  # type: ignore[arg-type]
+            hvp(rosenbrock, 1.0, (1.0,))  # type: ignore[arg-type]  # the error under test
         with pytest.raises(ValueError, match="vector"):
             hvp(rosenbrock, (1.0, 2.0, 3.0), (1.0,))

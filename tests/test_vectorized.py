@@ -20,8 +20,13 @@ from hypothesis import given, settings  # noqa: E402 -- after the importorskip
 import autograd_scalar as ag  # noqa: E402
 from autograd_scalar import trace  # noqa: E402
 from autograd_scalar.testing.strategies import expressions  # noqa: E402
+from autograd_scalar.tracing import vectorized  # noqa: E402
 
-BUILTINS = {name: p for name, p in ag.registered().items() if p.numpy or name == "erf"}
+BUILTINS = {
+    name: p
+    for name, p in ag.registered().items()
+    if name in vectorized.NUMPY_FORMS or name in vectorized.PER_ELEMENT
+}
 
 
 def pointwise(g: Any, *arrays: Any) -> tuple[Any, tuple[Any, ...]]:

@@ -17,7 +17,6 @@ its plugin entry point.
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -25,7 +24,7 @@ from hypothesis import reject
 from hypothesis import strategies as st
 
 from .._engine import Primitive, Value
-from .._rules import registered
+from .._rules import _OPERATORS, registered
 
 __all__ = ["Constant", "Expression", "Node", "expressions", "values"]
 
@@ -86,13 +85,17 @@ class Node(NamedTuple):
 # through the operator, so it tests the operator route and works on any number type
 # that has the operators (Fractions, sympy symbols) as well as on Values.
 _INFIX: dict[str, tuple[Callable[[Any, Any], Any], str]] = {
-    "add": (operator.add, "+"),
-    "sub": (operator.sub, "-"),
-    "mul": (operator.mul, "*"),
-    "truediv": (operator.truediv, "/"),
-    "pow": (operator.pow, "**"),
+    op.primitive.name: (op.apply, op.symbol)
+    for op in _OPERATORS
+    if op.primitive.arity == 2
 }
-_PREFIX: dict[str, Callable[[Any], Any]] = {"neg": operator.neg, "abs": abs}
+_PREFIX: dict[str, tuple[Callable[[Any], Any], str]] = {
+    op.primitive.name: (op.apply, op.symbol)
+    for op in _OPERATORS
+    if op.primitive.arity == 1
+}
+# Those written as a sign (-x), not called like a function (abs(x)).
+_SIGNS = {name for name, (_, symbol) in _PREFIX.items() if not symbol.isidentifier()}
 
 
 class Expression:
@@ -199,7 +202,7 @@ class Expression:
             if uses[k] > 1:
                 names[k] = f"t{len(names)}"
                 parts = [f"({names[k]} := ", *parts, ")"]
-            elif nested and self.nodes[k].primitive.name in (*_INFIX, "neg"):
+            elif nested and self.nodes[k].primitive.name in (*_INFIX, *_SIGNS):
                 parts = ["(", *parts, ")"]
             stack.extend(reversed(parts))
         return out
@@ -214,8 +217,8 @@ class Expression:
         ops = [operand(a) for a in node.operands]
         if name in _INFIX:
             return [ops[0], f" {_INFIX[name][1]} ", ops[1]]
-        if name == "neg":
-            return ["-", ops[0]]
+        if name in _SIGNS:
+            return [_PREFIX[name][1], ops[0]]
         parts: list[str | tuple[int, bool]] = [f"{name}("]
         for i, op in enumerate(ops):
             if i > 0:
@@ -264,7 +267,7 @@ def _apply(
     if name in _INFIX:
         return _INFIX[name][0](*xs)
     if name in _PREFIX:
-        return _PREFIX[name](*xs)
+        return _PREFIX[name][0](*xs)
     return prim(*xs)
 
 

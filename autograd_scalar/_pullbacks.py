@@ -1,0 +1,196 @@
+"""Generated pullbacks: each primitive's chain rule as straight-line Python.
+
+A first-order ``backward`` calls one pullback per node, so each primitive gets its
+own, written from its partial functions by symbolic evaluation (``_symbolic``): a
+partial that arithmetic on placeholders can express is written inline (tanh's
+``1 - ans * ans``, relu's ``1 if x > 0 else 0``), a constant one is not evaluated
+at all (add's 1 passes ``g`` on as it is), and an opaque one is called. An
+operand's first contribution is stored rather than added to its zero. Each pullback
+comes with its *walk*, the same chain rule run down a chain of nodes without a sort
+(see ``_engine._backward_chain``).
+
+The code is made the first time a backward runs through the primitive (importing
+the package generates nothing) and is registered with ``linecache``, so tracebacks
+and debuggers show it. ``_engine.pullback`` is the plain reference it must agree
+with; it alone serves beyond two operands.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from . import _engine
+from ._engine import _FRESH, _SPLIT, Primitive, Value, _Pullback, _Walk
+from ._symbolic import _ATOM, _CONDITIONAL, _code, _explore, _Opaque, _prec, _Slot
+
+__all__ = ["generate"]
+
+
+class _Names:
+    """The namespace of one generated pullback: the objects it reads, by name."""
+
+    def __init__(self) -> None:
+        self.namespace: dict[str, Any] = {
+            "_Value": Value,
+            "_fresh": _FRESH,
+            "_SPLIT": _SPLIT,
+        }
+        self._names: dict[int, str] = {}
+
+    def bind(self, obj: Any, prefix: str) -> str:
+        name = self._names.get(id(obj))
+        if name is None:
+            name = f"{prefix}{len(self._names)}"
+            self._names[id(obj)] = name
+            self.namespace[name] = obj
+        return name
+
+    def literal(self, x: Any) -> str:
+        """Source for a constant: a literal for ints and finite floats, else a name."""
+        if type(x) is int or (type(x) is float and math.isfinite(x)):
+            return repr(x)
+        return self.bind(x, "_k")
+
+    def forward(self, primitive: Primitive) -> str:
+        """A primitive called on numbers (sin's partial calls cos): its forward."""
+        return self.bind(primitive.fn, "_f")
+
+    def call(self, function: Any) -> str:
+        """A helper the placeholders cannot see into, called by name."""
+        return self.bind(function, "_h")
+
+    def conditional(self, condition: str, yes: str, no: str) -> tuple[str, int]:
+        return f"{yes} if {condition} else {no}", _CONDITIONAL
+
+
+def _steps(
+    op: Primitive, names: _Names, inputs: list[str]
+) -> list[tuple[str, set[str]]]:
+    """Per operand: the source of its contribution ``d/d(input) * _g``, and the
+    names (``ans`` and inputs) that source reads."""
+    slots = [_Slot(k) for k in range(op.arity + 1)]
+    fill = ["ans", *inputs]
+    steps: list[tuple[str, set[str]]] = []
+    for partial in op.partials:
+        try:
+            tree = _explore(partial, list(slots), names, [])
+        except _Opaque:
+            tree = ("call",)
+        if tree[0] == "number" and type(tree[1]) in (int, float) and tree[1] == 1:
+            steps.append(("_g", set()))  # a 1 passes g on as it is
+            continue
+        if tree[0] == "number":
+            source, prec = names.literal(tree[1]), _prec(names.literal(tree[1]))
+        elif tree[0] == "call":
+            slot_list = ", ".join(f"{{{k}}}" for k in range(op.arity + 1))
+            source = f"{names.call(partial)}({slot_list})"
+            prec = _ATOM
+        else:
+            source, prec = _code(tree, names)
+        read = {name for k, name in enumerate(fill) if f"{{{k}}}" in source}
+        source = source.format(*fill)
+        code = source if prec >= _ATOM else f"({source})"
+        steps.append((f"{code} * _g", read))
+    return steps
+
+
+def _branch(
+    steps: list[tuple[str, set[str]]],
+    inputs: list[str],
+    values: list[str],
+    sources: list[str],
+    walk: bool,
+) -> list[str]:
+    """One pattern of operands: ``values`` are those that are Values (_a, _b),
+    ``sources`` where each input's number is read from."""
+    ks = [0 if v == "_a" else 1 for v in values]
+    used = set().union(*(steps[k][1] for k in ks))
+    lines = [
+        f"{name} = {source}"
+        for name, source in zip(inputs, sources, strict=True)
+        if name in used
+    ]
+    if walk:  # the operand to visit next: interior, not yet visited
+        pending = "{0}._op is not None and {0}.grad is not _zero"
+        first = values[0]
+        lines.append(f"_n = {first} if {pending.format(first)} else None")
+        if len(values) > 1:
+            lines += [
+                f"if _b is not _a and {pending.format('_b')}:",
+                "    if _n is not None:",
+                "        return _SPLIT",
+                "    _n = _b",
+            ]
+        lines += ["if _n is not None:", "    _n.grad = _zero"]
+    for k, operand in zip(ks, values, strict=True):
+        lines += [
+            f"_s = {steps[k][0]}",
+            f"_o = {operand}.grad",
+            f"{operand}.grad = _s if _o is _zero or _o is _fresh else _o + _s",
+        ]
+    if walk:
+        lines.append("return _n")
+    return lines
+
+
+def _function(
+    op: Primitive, steps: list[tuple[str, set[str]]], inputs: list[str], walk: bool
+) -> list[str]:
+    """The lines of the pullback (or, with ``walk``, the walk) of ``op``."""
+    lines = (
+        ["def walk(_node, _zero):", "    _g = _node.grad"]
+        if walk
+        else ["def pullback(_node, _g, _zero):"]
+    )
+    lines.append("    _a = _node._a")
+    if any("ans" in read for _, read in steps):
+        lines.append("    ans = _node.data")
+
+    def indent(block: list[str], depth: int) -> list[str]:
+        return [" " * depth + line for line in block]
+
+    if op.arity == 1:
+        return lines + indent(_branch(steps, inputs, ["_a"], ["_a.data"], walk), 4)
+    is_value = "type({0}) is _Value or isinstance({0}, _Value)"
+    both = _branch(steps, inputs, ["_a", "_b"], ["_a.data", "_b.data"], walk)
+    only_b = _branch(steps, inputs, ["_b"], ["_a", "_b.data"], walk)
+    only_a = _branch(steps, inputs, ["_a"], ["_a.data", "_b"], walk)
+    return [
+        *lines,
+        "    _b = _node._b",
+        f"    if {is_value.format('_b')}:",
+        f"        if {is_value.format('_a')}:",
+        *indent(both, 12),
+        "        else:",
+        *indent(only_b, 12),
+        "    else:",
+        *indent(only_a, 8),
+    ]
+
+
+def generate(op: Primitive) -> tuple[_Pullback, _Walk]:
+    """Write and compile ``op``'s pullback and walk (the reference beyond two inputs).
+
+    >>> import autograd_scalar as ag
+    >>> import linecache
+    >>> pullback, walk = generate(ag.registered()["tanh"])
+    >>> print(linecache.getline("<pullback of tanh>", 4).strip())
+    _s = (1 - ans * ans) * _g
+    """
+    if op.arity > 2:
+        return _engine._reference_pair(op)
+    inputs = ["x", "y"][: op.arity]
+    names = _Names()
+    steps = _steps(op, names, inputs)
+    source = "\n".join(
+        _function(op, steps, inputs, False) + _function(op, steps, inputs, True)
+    )
+    import linecache  # here, not at the top: importing the package generates nothing
+
+    file = f"<pullback of {op.name}>"
+    # Registered, so that a traceback through a rule shows the line that failed.
+    linecache.cache[file] = (len(source), None, source.splitlines(True), file)
+    scope = dict(names.namespace)
+    exec(compile(source, file, "exec"), scope)
+    return scope["pullback"], scope["walk"]
