@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from autograd_scalar import functional
 from autograd_scalar._engine import Value
-from autograd_scalar.functional import hessian as _functional_hessian
 
 from ._parser import _PUSH, EvaluationError, Program, UsageError
 
@@ -116,7 +116,7 @@ def _hessian(program: Program, point: dict[str, float]) -> dict[str, dict[str, f
     def f(*values: Any) -> Any:
         return evaluate(program, dict(zip(names, values, strict=True)))
 
-    rows = _functional_hessian(f)(*point.values())
+    rows = functional.hessian(f)(*point.values())
     return {
         name: {other: float(number) for other, number in zip(names, row, strict=True)}
         for name, row in zip(names, rows, strict=True)

@@ -141,6 +141,10 @@ class _OutOfRangeError(ValueError):
     """A literal beyond the largest float."""
 
 
+class _UnderflowError(ValueError):
+    """A non-zero literal that a float rounds to 0.0."""
+
+
 def read_number(text: str) -> float:
     """A number literal (no sign) as a float; ``ValueError`` saying why it is not one.
 
@@ -151,16 +155,16 @@ def read_number(text: str) -> float:
 
     >>> read_number("0x10"), read_number("1_000"), read_number(".5e1")
     (16.0, 1000.0, 5.0)
-    >>> read_number("1e-400")
-    Traceback (most recent call last):
-    ...
-    ValueError: number 1e-400 underflows to 0.0 (the smallest float is 5e-324)
+    >>> try:
+    ...     read_number("1e-400")
+    ... except ValueError as err:
+    ...     print(err)
+    number 1e-400 underflows to 0.0 (the smallest float is 5e-324)
     """
+    based = text[:2].lower() in ("0x", "0o", "0b")
     try:
-        if text[:2].lower() in ("0x", "0o", "0b"):
-            number = float(int(text, 0))  # a power-of-two base: no digit limit
-        else:
-            number = float(text)
+        # A power-of-two base has no digit limit; a decimal is read by float().
+        number = float(int(text, 0)) if based else float(text)
     except OverflowError:
         number = math.inf
     except ValueError:
@@ -168,8 +172,8 @@ def read_number(text: str) -> float:
     if not math.isfinite(number):
         raise _OutOfRangeError(f"number {_shown(text)} is out of range for a float")
     mantissa = text.lower().partition("e")[0]
-    if number == 0 and mantissa.strip("0._"):
-        raise ValueError(
+    if number == 0 and not based and mantissa.strip("0._"):
+        raise _UnderflowError(
             f"number {_shown(text)} underflows to 0.0 (the smallest float is 5e-324)"
         )
     return number
@@ -195,8 +199,15 @@ def read_value(text: str) -> float:
             body = "0" + body
     try:
         return sign * read_number(body)
-    except _OutOfRangeError as err:
-        raise ValueError(f"the value must be a finite number; {err}") from None
+    except _OutOfRangeError:
+        raise ValueError(
+            "the value must be a finite number; it is out of range for a float"
+        ) from None
+    except _UnderflowError:
+        raise ValueError(
+            "the value underflows to 0.0 (the smallest float is 5e-324); "
+            "write 0 for zero"
+        ) from None
 
 
 def _shown(text: str) -> str:
