@@ -785,7 +785,8 @@ class TestGrammarFromTable:
 
 def python_postorder(expression: str) -> list[str]:
     """The operations of ``expression`` as Python's ast orders them, operands first."""
-    names = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv"}
+    names: dict[type[ast.AST], str] = {ast.Add: "add", ast.Sub: "sub"}
+    names |= {ast.Mult: "mul", ast.Div: "truediv"}
     names |= {ast.Pow: "pow", ast.USub: "neg"}
     order: list[str] = []
     stack: list[tuple[ast.AST, bool]] = [
