@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,6 +34,7 @@ from autograd_scalar.cli import (
     MAX_HESSIAN_WORK,
     MAX_LENGTH,
     MAX_VARIABLES,
+    UsageError,
     main,
     parse,
 )
@@ -801,6 +803,95 @@ def python_postorder(expression: str) -> list[str]:
         elif isinstance(node, ast.UnaryOp):
             stack += [(node, True), (node.operand, False)]
     return order
+
+
+ALLOWED = {"x", "y", "pi", "sin", "atan2"}
+
+
+def python_program(expression: str) -> list[Any] | None:
+    """``expression`` as Python's own parser reads it, in the CLI's postfix form
+    (operands, then the primitive's name); None if Python rejects it or it uses
+    anything outside the grammar (other names, tuples, starred or keyword
+    arguments, other operators, wrong argument counts, literals beyond a float)."""
+    names: dict[type[ast.AST], str] = {ast.Add: "add", ast.Sub: "sub"}
+    names |= {ast.Mult: "mul", ast.Div: "truediv", ast.Pow: "pow", ast.USub: "neg"}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(expression.strip(), mode="eval")
+    except SyntaxError:
+        return None
+    arity = {"sin": 1, "atan2": 2}
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    for node in ast.walk(tree.body):
+        if isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name) or node.keywords:
+                return None
+            if node.func.id not in arity or len(node.args) != arity[node.func.id]:
+                return None
+        elif isinstance(node, ast.Name):
+            if node.id not in ALLOWED or (node.id in arity) != (id(node) in called):
+                return None
+        elif isinstance(node, ast.BinOp | ast.UnaryOp):
+            if type(node.op) not in names and not isinstance(node.op, ast.UAdd):
+                return None
+        elif isinstance(node, ast.Constant):
+            if not math.isfinite(float(node.value)):
+                return None
+        elif not isinstance(node, ast.expr_context | ast.operator | ast.unaryop):
+            return None
+    out: list[Any] = []
+    stack: list[tuple[ast.AST, bool]] = [(tree.body, False)]
+    while stack:
+        node, done = stack.pop()
+        if isinstance(node, ast.Constant):
+            out.append(float(node.value))
+        elif isinstance(node, ast.Name):
+            out.append(math.pi if node.id == "pi" else node.id)
+        elif done and isinstance(node, ast.Call):
+            out.append(node.func.id)  # type: ignore[attr-defined]
+        elif done and not isinstance(node.op, ast.UAdd):  # type: ignore[attr-defined]
+            out.append(names[type(node.op)])  # type: ignore[attr-defined]
+        elif not done:
+            stack.append((node, True))
+            kids = getattr(node, "args", None) or [
+                getattr(node, k)
+                for k in ("left", "right", "operand")
+                if hasattr(node, k)
+            ]
+            stack += [(kid, False) for kid in reversed(kids)]
+    return out
+
+
+class TestSameAsPython:
+    """On text made of the grammar's tokens, the parser accepts exactly what Python's
+    own parser reads as an expression of the grammar, and groups it the same way."""
+
+    def test_against_ast(self) -> None:
+        """Random token strings: same accept/reject decision and same postfix."""
+        hypothesis = pytest.importorskip("hypothesis")
+        st = hypothesis.strategies
+        tokens = [
+            "x", "y", "2", "0.5", "1e3", "0x1f", " ", "+", "-", "*", "/", "**",
+            "(", ")", ",", "sin(", "atan2(", "pi",
+        ]  # fmt: skip
+        texts = st.lists(st.sampled_from(tokens), min_size=1, max_size=14).map("".join)
+
+        @hypothesis.settings(max_examples=2_000)
+        @hypothesis.given(texts)
+        def agree(text: str) -> None:
+            expected = python_program(text)
+            try:
+                program = parse(text, ["x", "y"])
+            except UsageError:
+                assert expected is None, text
+                return
+            got = [
+                arg if what == 0 else arg.name for what, arg, _ in program.instructions
+            ]
+            assert got == expected, text
+
+        agree()
 
 
 class TestRandomExpressions:
