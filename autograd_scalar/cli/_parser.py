@@ -230,6 +230,7 @@ class _Token:
 
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NUMBER_RUN = re.compile(r"[0-9A-Za-z_.]*")  # what a bad literal is shown as
 _STRING_PREFIXES = {"r", "u", "f", "b", "br", "rb", "fr", "rf"}
 # Longest first, so "**" is one token and "*" another.
 _SYMBOLS = sorted(
@@ -258,15 +259,11 @@ def _tokenize(expression: str) -> list[_Token]:
         if char.isdigit() or (char == "." and expression[i + 1 : i + 2].isdigit()):
             token = _number_token(expression, i)
         elif char == "_" or char.isalpha():
-            name = _NAME.match(expression, i)
-            assert name is not None  # starts with a letter or "_"
-            kind = "name"
-            if name[0].lower() in _STRING_PREFIXES and expression[name.end() :][:1] in (
-                "'",
-                '"',
-            ):
-                kind = "string"
-            token = _Token(kind, name[0], i)
+            word = _NAME.match(expression, i)
+            text = word[0] if word else char
+            quoted = expression[i + len(text) : i + len(text) + 1] in ("'", '"')
+            string = quoted and text.lower() in _STRING_PREFIXES  # b'..', f"..."
+            token = _Token("string" if string else "name", text, i)
         elif char in "'\"":
             token = _Token("string", "", i)
         else:
@@ -290,7 +287,7 @@ def _number_token(expression: str, start: int) -> _Token:
     if match and match["imag"] and not (follows == "_" or follows.isalnum()):
         raise UsageError("complex numbers are not allowed", start)
     if match is None or follows == "_" or follows.isalnum():
-        run = re.compile(r"[0-9A-Za-z_.]*").match(expression, start)
+        run = _NUMBER_RUN.match(expression, start)
         text = run[0] if run else expression[start]
         if match and match[0].strip("0_") == "" and follows.isdigit():
             raise UsageError(
@@ -345,6 +342,7 @@ class _Operator:
 class _State:
     tokens: list[_Token]
     variables: frozenset[str]
+    whole: _Frame  # the whole expression, as if in parentheses
     prims: dict[str, Primitive] = field(default_factory=registered)
     out: list[Instruction] = field(default_factory=list)
     stack: list[_Operator | _Frame] = field(default_factory=list)
@@ -367,17 +365,17 @@ def parse(expression: str, variables: Sequence[str] = ()) -> Program:
     tokens = _tokenize(expression)
     if tokens[0].kind == "end":
         raise UsageError("the expression is empty", len(expression))
-    state = _State(tokens, frozenset(variables))
-    top = _Frame(tokens[0].column, start=tokens[0].column)  # the whole expression
+    whole = _Frame(tokens[0].column, start=tokens[0].column)
+    state = _State(tokens, frozenset(variables), whole)
     expecting_operand = True
     while True:
         token = tokens[state.at]
         if expecting_operand:
-            expecting_operand = _operand(state, token, top)
+            expecting_operand = _operand(state, token)
         elif token.kind == "end":
             break
         else:
-            expecting_operand = _after_operand(state, token, top)
+            expecting_operand = _after_operand(state, token)
         state.at += 1
     _close(state, None)
     return Program(state.out, frozenset(state.used))
@@ -396,16 +394,16 @@ def _check_text(expression: str) -> None:
             )
 
 
-def _context(state: _State, top: _Frame) -> int:
+def _context(state: _State) -> int:
     """Where the innermost argument, group body or the whole expression starts."""
-    return (state.frames[-1] if state.frames else top).start
+    return (state.frames[-1] if state.frames else state.whole).start
 
 
 def _next(state: _State) -> _Token:
     return state.tokens[state.at + 1]
 
 
-def _operand(state: _State, token: _Token, top: _Frame) -> bool:
+def _operand(state: _State, token: _Token) -> bool:
     """Read ``token`` where an operand must start; True: an operand is still due."""
     kind, text, column = token.kind, token.text, token.column
     if kind == "number":
@@ -433,7 +431,7 @@ def _operand(state: _State, token: _Token, top: _Frame) -> bool:
         return True
     if text == ")" and _empty_argument_closes(state, token):
         return False
-    return _not_an_operand(state, token, top)
+    return _not_an_operand(state, token)
 
 
 def _name(state: _State, token: _Token) -> bool:
@@ -499,7 +497,7 @@ def _empty_argument_closes(state: _State, token: _Token) -> bool:
     return True
 
 
-def _not_an_operand(state: _State, token: _Token, top: _Frame) -> bool:
+def _not_an_operand(state: _State, token: _Token) -> bool:
     """The error for ``token`` where an operand must start."""
     text, column = token.text, token.column
     frame = state.frames[-1] if state.frames else None
@@ -507,8 +505,7 @@ def _not_an_operand(state: _State, token: _Token, top: _Frame) -> bool:
     at_argument = at_argument and state.stack[-1] is frame
     if text == "*" and at_argument:
         raise UsageError("starred arguments are not allowed", column)
-    if text == "**" and at_argument:
-        assert frame is not None
+    if text == "**" and at_argument and frame is not None:
         raise UsageError(f"{frame.name}() takes no keyword arguments", column)
     if text in _OPERAND_ERRORS:
         raise UsageError(_OPERAND_ERRORS[text], column)
@@ -542,7 +539,7 @@ def _display_error(state: _State) -> str:
     return "dicts are not allowed" if ":" in seen else "sets are not allowed"
 
 
-def _after_operand(state: _State, token: _Token, top: _Frame) -> bool:
+def _after_operand(state: _State, token: _Token) -> bool:
     """Read ``token`` after a complete operand; True: an operand is due next."""
     text, column = token.text, token.column
     if token.kind == "op" and text in BINARY:
@@ -551,7 +548,7 @@ def _after_operand(state: _State, token: _Token, top: _Frame) -> bool:
         state.stack.append(_Operator(state.prims[name], precedence, right, column))
         return True
     if text == ",":
-        frame = _innermost_call(state, top)
+        frame = _innermost_call(state)
         _pop_while(state, 0, False)
         frame.args += 1
         frame.start = _next(state).column
@@ -560,12 +557,12 @@ def _after_operand(state: _State, token: _Token, top: _Frame) -> bool:
         _close(state, token)
         return False
     message = _operator_error(state, token)
-    raise UsageError(message, _operator_column(state, token, top))
+    raise UsageError(message, _operator_column(state, token))
 
 
-def _innermost_call(state: _State, top: _Frame) -> _Frame:
+def _innermost_call(state: _State) -> _Frame:
     """The call a "," separates arguments of; a "," anywhere else makes a tuple."""
-    frame = state.frames[-1] if state.frames else top
+    frame = state.frames[-1] if state.frames else state.whole
     if frame.name is None:
         raise UsageError("tuples are not allowed", frame.column)
     return frame
@@ -575,14 +572,16 @@ def _pop_while(state: _State, precedence: int, right: bool) -> None:
     """Emit the pending operators that bind tighter than one of ``precedence``."""
     stack, out = state.stack, state.out
     while stack:
-        top = stack[-1]
-        if isinstance(top, _Frame):
+        pending = stack[-1]
+        if isinstance(pending, _Frame):
             return
-        if top.precedence < precedence or (top.precedence == precedence and right):
+        if pending.precedence < precedence or (
+            pending.precedence == precedence and right
+        ):
             return
         stack.pop()
-        if top.prim is not None:
-            out.append((_APPLY, top.prim, top.column))
+        if pending.prim is not None:
+            out.append((_APPLY, pending.prim, pending.column))
 
 
 def _close(state: _State, token: _Token | None) -> None:
@@ -657,13 +656,13 @@ def _operator_error(state: _State, token: _Token) -> str:
     return f"syntax error: an operator is due, not {text!r}"
 
 
-def _operator_column(state: _State, token: _Token, top: _Frame) -> int:
+def _operator_column(state: _State, token: _Token) -> int:
     """Where the construct ``token`` belongs to starts (Python's node column)."""
     text = token.text
     if text in ("if", ":="):
-        return _context(state, top)
+        return _context(state)
     if text == "for":
-        frame = state.frames[-1] if state.frames else top
+        frame = state.frames[-1] if state.frames else state.whole
         return frame.paren if frame.name is None and state.frames else frame.start
     if text in _TRAILERS or text == "(":
         return state.primary
