@@ -62,7 +62,7 @@ grammar:
     {" ".join(f + "(x, y)" for f in FUNCTIONS if registered()[f].arity == 2)}
   Anything else (attributes, subscripts, strings, keyword arguments, comparisons,
   other operators, unknown names) is rejected with a caret under the offending
-  column. The expression is never passed to eval or exec.
+  column. The expression is never passed to eval, exec or Python's parser.
 
 numbers:
   Literals and variables are floats and all arithmetic is in floats. + - *
@@ -74,10 +74,10 @@ numbers:
   "-inf" and "nan".
 
 limits:
-  EXPR: at most {MAX_LENGTH:,} printable ASCII characters, nested as deeply
-  as that allows (a sum of 100,000 terms, 99,999 nested parentheses). At
-  most {MAX_VARIABLES:,} variables. --hessian: at
-  most {MAX_HESSIAN_WORK:,} (variables used x nodes of the gradient's graph).
+  EXPR: at most {MAX_LENGTH:,} printable ASCII characters, nested as deeply as
+  that allows (a sum of 100,000 terms, 99,999 nested parentheses). At most
+  {MAX_VARIABLES:,} variables. --hessian (computed by autograd_scalar.hessian):
+  at most {MAX_HESSIAN_WORK:,} (variables used x nodes of the gradient's graph).
   --dot, --svg, --source: at most {MAX_GRAPH_OUTPUT:,} operands and operations.
 
 exit status:
