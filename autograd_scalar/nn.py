@@ -15,6 +15,26 @@ of every parameter, and an optimizer (``autograd_scalar.optim``) updates them.
 Activations are looked up by name in the rule table (``autograd_scalar.registered()``),
 so any unary primitive serves: ``"relu"``, ``"tanh"``, ``"sigmoid"``, ``"softplus"``,
 ``"erf"``, a primitive of your own... ``None`` means linear.
+
+Every parameter is named by where it lives, and that name is its ``label`` (so
+drawings, ``explain`` and the tape show it) and its key in ``state_dict()``:
+``L1.N3.w0`` is the weight that neuron 3 of layer 1 puts on its input 0, ``L1.N3.b``
+that neuron's bias. Layers and neurons are counted from 1 (the first layer, the third
+neuron); a weight carries the index of the input it multiplies, from 0, as ``x[0]``.
+``L2.N1.w0`` is ``model.layers[1].neurons[0].w[0]``.
+
+>>> model.parameters()[0].label, model.parameters()[-1].label
+('L1.N1.w0', 'L2.N1.b')
+
+A model saves and loads with ``pickle``, or as numbers with ``state_dict()`` and
+``load_state_dict()``, as in PyTorch:
+
+>>> state = model.state_dict()
+>>> other = MLP(2, [4, 1], seed=1)
+>>> other.load_state_dict(state)
+IncompatibleKeys(missing_keys=[], unexpected_keys=[])
+>>> other([1.0, -1.0]).data == model([1.0, -1.0]).data
+True
 """
 
 from __future__ import annotations
@@ -23,15 +43,17 @@ import copy
 import numbers
 import operator
 import random
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from fractions import Fraction
 from itertools import islice
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 
 from ._engine import Value, _data
 from ._rules import registered, relu, softplus
 
 __all__ = [
     "MLP",
+    "IncompatibleKeys",
     "Layer",
     "Module",
     "Neuron",
@@ -45,11 +67,21 @@ Seed = int | random.Random | None
 network's layers share one stream); ``None`` seeds from the operating system."""
 
 
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict`` could not match (PyTorch's names): the module's
+    parameters the dict lacks, and the dict's keys the module has no parameter for."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
 class Module:
     """Something with trainable parameters (Values).
 
     Subclasses override ``parameters()``, and ``_rebuilt()`` for
-    ``with_parameters()``; ``zero_grad()`` comes with it.
+    ``with_parameters()``; ``zero_grad()``, ``named_parameters()``,
+    ``state_dict()`` and ``load_state_dict()`` come with it (a subclass names its
+    parameters by overriding ``named_parameters()``; by default they are "0", "1"...).
 
     >>> Module().parameters()
     []
@@ -60,6 +92,61 @@ class Module:
     def parameters(self) -> list[Value]:
         """Every trainable Value, in a fixed order."""
         return []
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """``(name, parameter)`` pairs in ``parameters()`` order.
+
+        >>> Neuron(2, seed=0).named_parameters()[0]
+        ('w0', Value(data=0.6888437030500962, grad=0, label='w0'))
+        """
+        return [(str(i), p) for i, p in enumerate(self.parameters())]
+
+    def state_dict(self) -> dict[str, Any]:
+        """Every parameter's number by name: a plain dict, independent of the model.
+
+        >>> Neuron(2, activation=None, seed=0).state_dict()
+        {'w0': 0.6888437030500962, 'w1': 0.515908805880605, 'b': 0.0}
+        """
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True
+    ) -> IncompatibleKeys:
+        """Set the parameters' numbers from ``state_dict`` (as ``state_dict()`` makes).
+
+        With ``strict=True`` (the default) the keys must be exactly the parameters'
+        names, or a ``RuntimeError`` (as PyTorch raises) names the missing and the
+        unexpected ones and nothing is changed; with ``strict=False`` the matching
+        keys are loaded and the others reported. Either way every value loaded must
+        be a real number (``TypeError`` names the key), and either all are loaded or
+        none. Gradients are left as they are; a model's optimizer keeps working,
+        since the parameters are the same Values.
+
+        >>> n = Neuron(2, seed=0)
+        >>> n.load_state_dict({"w0": 1.0, "w1": 2.0, "c": 3.0}, strict=False)
+        IncompatibleKeys(missing_keys=['b'], unexpected_keys=['c'])
+        >>> n.w[1].data
+        2.0
+        """
+        who = f"load_state_dict({type(self).__name__})"
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"{who}: state_dict must be a mapping of names to numbers, "
+                f"got {type(state_dict).__name__}: {state_dict!r}"
+            )
+        own = dict(self.named_parameters())
+        missing = [name for name in own if name not in state_dict]
+        unexpected = [str(key) for key in state_dict if key not in own]
+        if strict and (missing or unexpected):
+            raise RuntimeError(f"{who}: {_key_problems(missing, unexpected)}")
+        loaded = [
+            (own[name], _loadable(who, name, state_dict[name]))
+            for name in own
+            if name in state_dict
+        ]
+        for p, number in loaded:
+            p.data = number
+        return IncompatibleKeys(missing, unexpected)
 
     def zero_grad(self) -> None:
         """Set the gradient of every parameter to 0.
@@ -140,8 +227,8 @@ class Neuron(Module):
         self._act = _activation(activation)
         self.activation = activation
         rng = _rng(seed)
-        self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
-        self.b = Value(0.0)
+        self.w = [Value(rng.uniform(-1, 1), f"w{i}") for i in range(nin)]
+        self.b = Value(0.0, "b")
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
         return self._forward(_checked_inputs(self, x, len(self.w)))
@@ -156,11 +243,39 @@ class Neuron(Module):
     def parameters(self) -> list[Value]:
         return [*self.w, self.b]
 
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return [*((f"w{i}", w) for i, w in enumerate(self.w)), ("b", self.b)]
+
     def _rebuilt(self, values: Iterator[Value]) -> Self:
         new = copy.copy(self)
         new.w = [next(values) for _ in self.w]
         new.b = next(values)
         return new
+
+    def __copy__(self) -> Self:
+        # copy.copy (with_parameters) keeps the activation as it is: no lookup.
+        new = object.__new__(type(self))
+        new._act, new.activation = self._act, self.activation
+        new.w, new.b = self.w, self.b
+        if hasattr(self, "__dict__"):  # a subclass without __slots__
+            new.__dict__.update(self.__dict__)
+        return new
+
+    # Pickling and deepcopy: the activation is saved by its name and looked up again
+    # in the rule table on load (a primitive not registered there is a clear error).
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(getattr(self, "__dict__", {}))  # a subclass without __slots__
+        state.update(activation=self.activation, w=self.w, b=self.b)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        self._act = _activation(state["activation"])
+        self.activation = state.pop("activation")
+        self.w = state.pop("w")
+        self.b = state.pop("b")
+        for name, value in state.items():
+            setattr(self, name, value)
 
     def __repr__(self) -> str:
         return f"Neuron({len(self.w)}, activation={self.activation!r})"
@@ -188,6 +303,7 @@ class Layer(Module):
         self.nin = nin
         self.activation = activation
         self.neurons = [Neuron(nin, activation, seed=rng) for _ in range(nout)]
+        _label(self)
 
     def __call__(self, x: Sequence[Value | float]) -> list[Value]:
         return self._forward(_checked_inputs(self, x, self.nin))
@@ -197,6 +313,13 @@ class Layer(Module):
 
     def parameters(self) -> list[Value]:
         return [p for n in self.neurons for p in n.parameters()]
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return [
+            (f"N{i}.{name}", p)
+            for i, neuron in enumerate(self.neurons, 1)
+            for name, p in neuron.named_parameters()
+        ]
 
     def _rebuilt(self, values: Iterator[Value]) -> Self:
         new = copy.copy(self)
@@ -255,6 +378,7 @@ class MLP(Module):
             Layer(sizes[i], sizes[i + 1], activation if i < last else None, seed=rng)
             for i in range(len(nouts))
         ]
+        _label(self)
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
         out = _checked_inputs(self, x, self.nin)
@@ -264,6 +388,13 @@ class MLP(Module):
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return [
+            (f"L{i}.{name}", p)
+            for i, layer in enumerate(self.layers, 1)
+            for name, p in layer.named_parameters()
+        ]
 
     def _rebuilt(self, values: Iterator[Value]) -> Self:
         new = copy.copy(self)
@@ -353,6 +484,37 @@ def binary_cross_entropy_with_logits(
 # -------------------------------------------------------------------------------------
 # Helpers
 # -------------------------------------------------------------------------------------
+
+
+def _label(module: Module) -> None:
+    """Label every parameter with its name (drawings, explain and the tape show it)."""
+    for name, p in module.named_parameters():
+        p.label = name
+
+
+def _key_problems(missing: list[str], unexpected: list[str]) -> str:
+    def listed(keys: list[str]) -> str:
+        shown = ", ".join(map(repr, keys[:10]))
+        return shown + (f" and {len(keys) - 10} more" if len(keys) > 10 else "")
+
+    parts = []
+    if missing:
+        parts.append(f"missing keys {listed(missing)}")
+    if unexpected:
+        parts.append(f"unexpected keys {listed(unexpected)}")
+    return "; ".join(parts) + " (strict=False loads the keys that match)"
+
+
+def _loadable(who: str, name: str, value: object) -> Any:
+    """A state_dict value as a parameter's data: a real number, or TypeError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{who}: {name!r} must be a real number, "
+            f"got {type(value).__name__}: {value!r}"
+        )
+    if type(value) in (int, float, Fraction):
+        return value
+    return float(value)  # a numpy scalar or another Real: as the float it is
 
 
 def _rng(seed: Seed) -> random.Random:

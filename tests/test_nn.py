@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+import importlib
 import itertools
 import math
+import pickle
 import random
 from typing import Any
 
@@ -491,3 +494,227 @@ class TestTraining:
             opt.step()
         assert correct == len(points), f"{correct}/100 after {steps} steps"
         assert losses[-1] < losses[0]
+
+
+# -------------------------------------------------------------------------------------
+# Names, state_dict and pickling
+# -------------------------------------------------------------------------------------
+
+
+def expected_names(nin: int, nouts: list[int]) -> list[str]:
+    """MLP parameter names written out from the sizes: L<layer>.N<neuron>.w<input>
+    and .b, layers and neurons from 1, inputs from 0, in parameters() order."""
+    names = []
+    sizes = [nin, *nouts]
+    for layer in range(1, len(sizes)):
+        for neuron in range(1, sizes[layer] + 1):
+            prefix = f"L{layer}.N{neuron}."
+            names += [prefix + f"w{i}" for i in range(sizes[layer - 1])]
+            names.append(prefix + "b")
+    return names
+
+
+def scalar(model: MLP, x: list[float]) -> Value:
+    """The model's single output on ``x``."""
+    y = model(x)
+    assert isinstance(y, Value)
+    return y
+
+
+def trained(model: MLP, steps: int = 5) -> MLP:
+    """``model`` after a few SGD steps on a tiny problem (non-zero biases too)."""
+    points, labels = [[0.5, -1.0], [1.5, 0.25], [-0.3, 0.8]], [1, -1, 1]
+    opt = SGD(model.parameters(), lr=0.1)
+    for _ in range(steps):
+        opt.zero_grad()
+        hinge([scalar(model, x) for x in points], labels).backward()
+        opt.step()
+    return model
+
+
+POINTS = [[0.5, -1.0], [1.5, 0.25], [-0.3, 0.8], [2.0, 2.0]]
+
+
+def predictions(model: MLP) -> list[float]:
+    """The model's outputs on POINTS, as numbers."""
+    return [scalar(model, x).data for x in POINTS]
+
+
+class TestParameterNames:
+    """Every parameter is labelled by where it lives; the label is its state key."""
+
+    @pytest.mark.parametrize(("nin", "nouts"), [(2, [3, 1]), (3, [4, 4, 2]), (1, [1])])
+    def test_mlp_names(self, nin: int, nouts: list[int]) -> None:
+        """Labels, named_parameters() and state_dict() keys are the same names."""
+        model = MLP(nin, nouts, seed=0)
+        names = expected_names(nin, nouts)
+        assert [p.label for p in model.parameters()] == names
+        assert [n for n, _ in model.named_parameters()] == names
+        assert list(model.state_dict()) == names
+        assert [p for _, p in model.named_parameters()] == model.parameters()
+
+    def test_name_says_where(self) -> None:
+        """L<i>.N<j>.w<k> is model.layers[i-1].neurons[j-1].w[k]; .b the bias."""
+        model = MLP(3, [4, 2], seed=0)
+        for name, p in model.named_parameters():
+            layer, neuron, leaf = name.split(".")
+            unit = model.layers[int(layer[1:]) - 1].neurons[int(neuron[1:]) - 1]
+            assert p is (unit.b if leaf == "b" else unit.w[int(leaf[1:])])
+
+    def test_layer_and_neuron_alone(self) -> None:
+        """A Layer names N<j>.w<k>, a Neuron w<k> and b."""
+        assert [p.label for p in Neuron(2).parameters()] == ["w0", "w1", "b"]
+        layer = Layer(1, 2)
+        assert [p.label for p in layer.parameters()] == [
+            "N1.w0",
+            "N1.b",
+            "N2.w0",
+            "N2.b",
+        ]
+
+    def test_names_in_explain_and_drawing(self) -> None:
+        """explain() and to_dot() show the parameter's name."""
+        viz = pytest.importorskip("autograd_scalar.viz")
+        model = MLP(2, [2, 1], seed=0)
+        out = model([1.0, 2.0])
+        assert isinstance(out, Value)
+        out.backward()
+        weight = model.layers[0].neurons[1].w[0]
+        assert "L1.N2.w0" in str(viz.explain(out, weight))
+        assert "L2.N1.b" in viz.to_dot(out)
+
+    def test_default_names(self) -> None:
+        """A Module subclass that only lists parameters() names them 0, 1, ..."""
+
+        class Pair(Module):
+            def __init__(self) -> None:
+                self.a, self.b = Value(1.0), Value(2.0)
+
+            def parameters(self) -> list[Value]:
+                return [self.a, self.b]
+
+        pair = Pair()
+        assert pair.state_dict() == {"0": 1.0, "1": 2.0}
+        pair.load_state_dict({"0": 5.0, "1": 6.0})
+        assert (pair.a.data, pair.b.data) == (5.0, 6.0)
+
+
+class TestStateDict:
+    """state_dict() / load_state_dict() as in PyTorch: plain numbers by name."""
+
+    def test_round_trip(self) -> None:
+        """A trained model's numbers loaded into another: the same predictions."""
+        model = trained(MLP(2, [4, 4, 1], seed=0))
+        other = MLP(2, [4, 4, 1], seed=1)
+        assert predictions(other) != predictions(model)
+        result = other.load_state_dict(model.state_dict())
+        assert result.missing_keys == [] and result.unexpected_keys == []
+        assert predictions(other) == predictions(model)
+        assert other.state_dict() == model.state_dict()
+
+    def test_plain_numbers(self) -> None:
+        """A plain dict of numbers, detached from the model."""
+        model = MLP(2, [3, 1], seed=0)
+        state = model.state_dict()
+        assert type(state) is dict
+        assert all(type(v) is float for v in state.values())
+        model.parameters()[0].data = 42.0
+        assert state["L1.N1.w0"] != 42.0
+
+    def test_missing_keys(self) -> None:
+        """strict: a missing key is a RuntimeError naming it; nothing is loaded."""
+        model, before = MLP(2, [3, 1], seed=0), MLP(2, [3, 1], seed=0).state_dict()
+        state = {k: v + 1 for k, v in MLP(2, [3, 1], seed=5).state_dict().items()}
+        del state["L2.N1.b"]
+        with pytest.raises(RuntimeError, match=r"load_state_dict\(MLP\).*'L2.N1.b'"):
+            model.load_state_dict(state)
+        assert model.state_dict() == before
+
+    def test_unexpected_keys(self) -> None:
+        """strict: an unexpected key is a RuntimeError naming it and the missing."""
+        model = MLP(2, [1], seed=0)
+        state = {**model.state_dict(), "L2.N1.b": 1.0}
+        del state["L1.N1.w1"]
+        with pytest.raises(RuntimeError) as info:
+            model.load_state_dict(state)
+        message = str(info.value)
+        assert "missing keys 'L1.N1.w1'" in message
+        assert "unexpected keys 'L2.N1.b'" in message
+
+    def test_not_strict(self) -> None:
+        """strict=False loads what matches and reports the rest (PyTorch's tuple)."""
+        model = MLP(2, [1], seed=0)
+        result = model.load_state_dict({"L1.N1.w0": 3.0, "extra": 1.0}, strict=False)
+        assert result.missing_keys == ["L1.N1.w1", "L1.N1.b"]
+        assert result.unexpected_keys == ["extra"]
+        assert model.layers[0].neurons[0].w[0].data == 3.0
+
+    @pytest.mark.parametrize("bad", ["1.0", None, True, Value(1.0), complex(1, 0)])
+    def test_bad_value(self, bad: Any) -> None:
+        """A value that is not a real number: TypeError naming the key; no change."""
+        model = MLP(2, [1], seed=0)
+        before = model.state_dict()
+        state = {**before, "L1.N1.w0": 7.0, "L1.N1.b": bad}
+        with pytest.raises(TypeError, match=r"'L1\.N1\.b' must be a real number"):
+            model.load_state_dict(state)
+        assert model.state_dict() == before
+
+    def test_not_a_mapping(self) -> None:
+        """A list of pairs is not a state dict: TypeError."""
+        model = MLP(2, [1], seed=0)
+        with pytest.raises(TypeError, match="must be a mapping"):
+            model.load_state_dict(list(model.state_dict().items()))  # type: ignore[arg-type]
+
+    def test_optimizer_keeps_working(self) -> None:
+        """An optimizer made before the load steps on from the loaded numbers: five
+        steps loaded, then one by that optimizer, equal six steps straight."""
+        model = MLP(2, [3, 1], seed=0)
+        opt = SGD(model.parameters(), lr=0.1)  # the rate trained() uses
+        model.load_state_dict(trained(MLP(2, [3, 1], seed=3), steps=5).state_dict())
+        points, labels = [[0.5, -1.0], [1.5, 0.25], [-0.3, 0.8]], [1, -1, 1]
+        opt.zero_grad()
+        hinge([scalar(model, x) for x in points], labels).backward()
+        opt.step()
+        six = trained(MLP(2, [3, 1], seed=3), steps=6)
+        assert model.state_dict() == six.state_dict()
+
+
+class TestPickle:
+    """A model pickles and loads (and deep-copies) with its names and activations."""
+
+    @pytest.mark.parametrize("activation", ["relu", "tanh", None])
+    def test_round_trip(self, activation: str | None) -> None:
+        """Loaded model: same predictions, repr, names and numbers."""
+        model = trained(MLP(2, [4, 4, 1], activation, seed=0))
+        loaded = pickle.loads(pickle.dumps(model))
+        assert predictions(loaded) == predictions(model)
+        assert repr(loaded) == repr(model)
+        assert [p.label for p in loaded.parameters()] == [
+            p.label for p in model.parameters()
+        ]
+        assert loaded.state_dict() == model.state_dict()
+        assert set(map(id, loaded.parameters())).isdisjoint(map(id, model.parameters()))
+
+    def test_deepcopy(self) -> None:
+        """deepcopy gives an independent model with the same predictions."""
+        model = trained(MLP(2, [3, 1], seed=0))
+        twin = copy.deepcopy(model)
+        assert predictions(twin) == predictions(model)
+        twin.parameters()[0].data += 1.0
+        assert predictions(twin) != predictions(model)
+
+    def test_optimizer_on_loaded_model(self) -> None:
+        """Training a loaded model from where it was saved matches training on."""
+        model = trained(MLP(2, [3, 1], seed=0), steps=3)
+        loaded = pickle.loads(pickle.dumps(model))
+        trained(model, steps=4)
+        trained(loaded, steps=4)
+        assert loaded.state_dict() == model.state_dict()
+
+    def test_unknown_activation_on_load(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """An activation not registered where the model loads: ValueError naming it."""
+        data = pickle.dumps(Neuron(2, activation="tanh"))
+        nn = importlib.import_module("autograd_scalar.nn")
+        monkeypatch.setattr(nn, "registered", lambda: {})
+        with pytest.raises(ValueError, match="unknown activation 'tanh'"):
+            pickle.loads(data)
