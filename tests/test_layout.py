@@ -54,6 +54,39 @@ class TestEveryBuiltin:
         assert name in oracle.TORCH or oracle.NO_TORCH_EQUIVALENT.get(name)
 
 
+    def test_cli_grammar(self, name: str) -> None:
+        """The command line's grammar can call it: as a function, or its operator."""
+        from autograd_scalar.cli import _parser
+
+        by_operator = {prim for prim, _, _ in _parser.BINARY.values()}
+        by_operator |= {prim for prim, _ in _parser.UNARY.values() if prim}
+        callable_names = set(_parser.FUNCTIONS)
+        if name == "abs":
+            assert "abs" in callable_names
+        else:
+            assert name in callable_names or name in by_operator
+
+    def test_tape_node_class(self, name: str) -> None:
+        """The seed's Tape has a node class for it, computing the primitive."""
+        from autograd_scalar import tape
+
+        cls = tape.node_class(name)
+        assert issubclass(cls, tape.PrimitiveNode)
+        assert getattr(tape, cls.__name__) is cls
+
+    def test_sympy_form(self, name: str) -> None:
+        """viz.to_sympy has a form for it, or a stated reason why not."""
+        from autograd_scalar.viz import _sympy
+
+        assert name in _sympy._FORMS or _sympy._NO_FORM.get(name)
+
+    def test_numpy_form(self, name: str) -> None:
+        """Vectorised replay has a numpy form for it, or runs it per element."""
+        from autograd_scalar.tracing import vectorized
+
+        assert (name in vectorized.NUMPY_FORMS) != (name in vectorized.PER_ELEMENT)
+
+
 class TestOperatorTable:
     """The operator table is Python's own operators."""
 
