@@ -39,7 +39,8 @@ _STYLE = """
 .ag-stepper g.ag-target rect { stroke: #1a7f37; stroke-width: 3px; }
 .ag-stepper path.ag-current { stroke: #d1242f; stroke-width: 3px; }
 .ag-stepper .ag-panel { font-family: monospace; margin-top: 6px; }
-.ag-stepper .ag-panel td { padding: 1px 10px 1px 0; }
+.ag-stepper .ag-panel td { padding: 1px 10px 1px 0; text-align: left; }
+.ag-stepper .ag-panel tr { background: none; }
 .ag-stepper .ag-changed { color: #1a7f37; font-weight: bold; }
 """
 
