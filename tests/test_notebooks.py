@@ -349,8 +349,9 @@ class TestGraphs:
         assert kernel.value("len(stepping.steps.steps)") == 8
         same = "len(stepping.steps.steps) == len(viz.backward_steps(o).steps)"
         assert kernel.value(same) is True
-        pairs = "[(s.node.label, s.input.label) for s in stepping.steps.steps]"
-        assert kernel.value(pairs) == kernel.value(pairs.replace("stepping", "steps"))
+        pairs = "[(s.node.label, s.input.label) for s in {}]"
+        shown = kernel.value(pairs.format("stepping.steps.steps"))
+        assert shown == kernel.value(pairs.format("steps.steps"))
 
     def test_saved_drawings_render_untrusted(self, kernel: Kernel) -> None:
         """Each saved drawing and the stepper carry HTML with the SVG as an image."""
