@@ -343,6 +343,30 @@ class TestGraphs:
         same = "all(steps.grads[v] == v.grad for v in (x, y, z, h1, h2, h, o))"
         assert kernel.value(same) is True
 
+    def test_stepper(self, kernel: Kernel) -> None:
+        """The stepper walks the same eight steps as backward_steps, on the diamond."""
+        assert kernel.value("type(stepping).__name__") == "Stepper"
+        assert kernel.value("len(stepping.steps.steps)") == 8
+        same = "len(stepping.steps.steps) == len(viz.backward_steps(o).steps)"
+        assert kernel.value(same) is True
+        pairs = "[(s.node.label, s.input.label) for s in {}]"
+        shown = kernel.value(pairs.format("stepping.steps.steps"))
+        assert shown == kernel.value(pairs.format("steps.steps"))
+
+    def test_saved_drawings_render_untrusted(self, kernel: Kernel) -> None:
+        """Each saved drawing and the stepper carry HTML with the SVG as an image."""
+        shown = [
+            o.data
+            for cell in kernel.nb.cells
+            if cell.cell_type == "code"
+            for o in cell.get("outputs", [])
+            if o.output_type == "execute_result"
+            and ("image/svg+xml" in o.data or "viz.stepper" in cell.source)
+        ]
+        assert len(shown) == 3, len(shown)  # two drawings, one stepper
+        for data in shown:
+            assert '<img src="data:image/svg+xml;base64,' in data["text/html"]
+
     def test_sympy_agrees(self, kernel: Kernel) -> None:
         """sympy's derivatives of the exported expression equal the gradients."""
         text = kernel.outputs("expr = ag.to_sympy(o)")
@@ -424,6 +448,15 @@ class TestMLP:
     def test_model_size(self, kernel: Kernel) -> None:
         """MLP(2, [16, 16, 1]): (2+1)·16 + (16+1)·16 + (16+1)·1 = 337 parameters."""
         assert kernel.value("len(params)") == 3 * 16 + 17 * 16 + 17
+
+    def test_one_neuron_named(self, kernel: Kernel) -> None:
+        """L1.N3 is drawn with named parameters; d unit/d w0 = x1 if it is active."""
+        labels = ["L1.N3.w0", "L1.N3.w1", "L1.N3.b"]
+        assert kernel.value("[p.label for p in neuron.parameters()]") == labels
+        svg = kernel.value("viz.draw(unit).svg")
+        assert all(label in svg for label in labels)
+        total, x1, active = kernel.value("(explanation.total, point[0], unit.data > 0)")
+        assert active is True and total == x1
 
     def test_training(self, kernel: Kernel) -> None:
         """100 steps reach 100% accuracy; a shortened run lowers the loss."""
