@@ -1,5 +1,8 @@
 """A Griffe extension of the documentation site: doctest examples render as code.
 
+It also leaves the special methods of classes (``__add__``, ``__slots__``, ...) out of
+the API reference: the guide says what the operators do.
+
 The package's docstrings show their examples as doctests (``>>>`` lines and the
 output after them), which pytest runs. In Markdown such lines would read as nested
 quotes; this extension fences each run of them as a ``pycon`` code block before
@@ -47,7 +50,14 @@ def fence_doctests(text: str) -> str:
 class DoctestBlocks(griffe.Extension):
     """Fence the doctest examples of every docstring (see the module docstring)."""
 
-    def on_object(self, *, obj: griffe.Object, **kwargs: Any) -> None:
+    def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:
         """Rewrite ``obj``'s docstring, if it has one, with its examples fenced."""
         if obj.docstring is not None:
             obj.docstring.value = fence_doctests(obj.docstring.value)
+
+    def on_class_members(self, *, cls: griffe.Class, **kwargs: Any) -> None:
+        """Drop the special methods and attributes of ``cls`` (``__init__`` stays: its
+        parameters are the class's)."""
+        for name in list(cls.members):
+            if name.startswith("__") and name.endswith("__") and name != "__init__":
+                cls.del_member(name)

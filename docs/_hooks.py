@@ -89,26 +89,40 @@ def _names_markdown() -> str:
     import autograd_scalar
 
     homes = _documented_elsewhere()
-    linked, rendered = [], []
-    for name in sorted(autograd_scalar.__all__, key=str.lower):
-        home = homes.get(id(getattr(autograd_scalar, name)))
-        if home is None:
-            rendered.append(f"::: autograd_scalar.{name}\n")
-        else:
+    linked, rendered, primitives = [], [], []
+    for name in autograd_scalar.__all__:
+        obj = getattr(autograd_scalar, name)
+        home = homes.get(id(obj))
+        if home is not None:
             module = home.rsplit(".", 1)[0]
             linked.append(
                 f"| [](){{#autograd_scalar.{name}}} `{name}` "
                 f"| [`{home}`][{home}] (in [`{module}`][{module}]) |"
             )
-    table = "\n".join(
-        ["| name | documented as |", "| --- | --- |", *linked]
-    )
-    return (
-        "## Re-exported from the public modules\n\n"
-        "These names are also importable from `autograd_scalar` itself and are "
-        "documented where they are defined:\n\n"
-        f"{table}\n\n"
-        "## Defined here\n\n" + "\n".join(rendered)
+        elif isinstance(obj, autograd_scalar.Primitive):
+            primitives.append(f"::: autograd_scalar.{name}\n")
+        else:
+            rendered.append(f"::: autograd_scalar.{name}\n")
+    # Value first: the page a reader opens the reference for.
+    rendered.sort(key=lambda entry: entry != "::: autograd_scalar.Value\n")
+    table = "\n".join(["| name | documented as |", "| --- | --- |", *linked])
+    return "\n".join(
+        [
+            "## Defined here\n",
+            *rendered,
+            "## The built-in primitives\n",
+            "Each is a `Primitive` (see above): call it on numbers or Values. Its "
+            "entry is its line in the rule table: the name, the forward on numbers, "
+            "one local partial derivative per input, and where it is smooth "
+            "(`domain`). Operators (`+`, `*`, `**`, ...) are primitives too "
+            "([the engine](../guide/engine.md)).\n",
+            *primitives,
+            "## Re-exported from the public modules\n",
+            "Also importable from `autograd_scalar` itself, and documented where "
+            "they are defined:\n",
+            table,
+            "",
+        ]
     )
 
 
