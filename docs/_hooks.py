@@ -4,6 +4,10 @@
   added to the site as ``notebooks/<name>.ipynb`` (mkdocs-jupyter renders it with its
   committed outputs) and listed under the nav's empty "Notebooks" section, titled by
   its first heading. No copy, no symlink, and a renamed notebook needs no edit here.
+- A reference page may say ``<!-- names generated at import of MODULE -->``: the
+  names of MODULE's ``__all__`` that only exist once it runs (the tape's node classes,
+  one per primitive), which the docstring reader cannot see, are listed there, each
+  with an anchor and its docstring's first line.
 - The top of the API reference (``reference/index.md``) documents every name in
   ``autograd_scalar.__all__`` once: a name that one of the other reference pages
   documents at its public home (``autograd_scalar.functional.grad``) gets an anchor
@@ -25,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 REFERENCE = Path(__file__).resolve().parent / "reference"
 NAMES_MARKER = "<!-- names of autograd_scalar.__all__, written by docs/_hooks.py -->"
+GENERATED_MARKER = re.compile(r"<!-- names generated at import of ([\w.]+) -->")
 
 
 def _notebooks() -> list[Path]:
@@ -126,8 +131,23 @@ def _names_markdown() -> str:
     )
 
 
+def _generated_markdown(match: re.Match[str]) -> str:
+    import griffe
+
+    module_name = match.group(1)
+    module = importlib.import_module(module_name)
+    static = griffe.load(module_name, search_paths=[str(ROOT)], resolve_aliases=False)
+    rows = ["| name | |", "| --- | --- |"]
+    for name in module.__all__:
+        if name not in static.members:
+            doc = (getattr(module, name).__doc__ or "").strip().split("\n")[0]
+            rows.append(f"| [](){{#{module_name}.{name}}} `{name}` | {doc} |")
+    return "\n".join(rows)
+
+
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str:
-    """Write the names of ``autograd_scalar.__all__`` into the reference's top page."""
+    """Write the names of ``autograd_scalar.__all__`` into the reference's top page,
+    and the generated names into the pages that ask for them."""
     if NAMES_MARKER in markdown:
         markdown = markdown.replace(NAMES_MARKER, _names_markdown())
-    return markdown
+    return GENERATED_MARKER.sub(_generated_markdown, markdown)
