@@ -185,6 +185,20 @@ class TestSite:
         for name in names:
             assert f"guide/{name}.md" in config
 
+    def test_nothing_said_twice(self) -> None:
+        """No sentence of prose (six words or more) is on two pages of the site, or
+        twice on one: a page links to where a thing is said."""
+        where: dict[str, str] = {}
+        for page in sorted(DOCS.rglob("*.md")):
+            prose = re.sub(
+                r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S
+            )
+            for sentence in re.split(r"(?<=[.;!?])\s+", re.sub(r"\s+", " ", prose)):
+                if len(sentence.split()) < 6:
+                    continue
+                assert sentence not in where, f"{page} repeats {where.get(sentence)}"
+                where[sentence] = str(page.relative_to(ROOT))
+
 
 class TestReadme:
     """The README is the front page: short, runnable, and said in the site too."""
