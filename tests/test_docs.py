@@ -270,8 +270,10 @@ class TestExamples:
         exec(tour[0], namespace)
         svg = (DOCS / "assets" / "tour.svg").read_text(encoding="utf-8")
         drawn = viz.draw(namespace["y"], engine="builtin").svg
+        # Each drawing numbers its arrowhead's id (unique within a notebook page).
+        marker = re.compile(r"autograd-arrow-\d+")
         # On a change of the drawing, write the picture again: save() of the above.
-        assert svg == drawn
+        assert marker.sub("arrow", svg) == marker.sub("arrow", drawn)
 
 
 def test_fence_doctests() -> None:
