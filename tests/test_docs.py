@@ -248,19 +248,32 @@ class TestExamples:
         ids=lambda p: str(p.relative_to(ROOT)),
     )
     def test_python_blocks_run(self, page: Path, tmp_path: Path) -> None:
-        """Each ```python block runs without an error, in a fresh namespace."""
+        """Each ```python block runs without an error, in a fresh namespace of a
+        fresh process (examples register primitives: the test session's registry
+        stays as it is)."""
         blocks = _code_blocks(page.read_text(encoding="utf-8"), "python")
         needs = {"numpy": "import numpy", "hypothesis": "from hypothesis"}
         for block in blocks:
             for module, marker in needs.items():
                 if marker in block and importlib.util.find_spec(module) is None:
                     pytest.skip(f"{module} is not installed")
-            cwd = Path.cwd()
-            os.chdir(tmp_path)  # an example may write a file
-            try:
-                exec(compile(block, str(page), "exec"), {"__name__": "__example__"})
-            finally:
-                os.chdir(cwd)
+        runner = (
+            "import json, sys\n"
+            "for i, block in enumerate(json.loads(sys.stdin.read())):\n"
+            "    exec(compile(block, f'{sys.argv[1]} block {i + 1}', 'exec'),"
+            " {'__name__': '__example__'})\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", runner, str(page.relative_to(ROOT))],
+            input=json.dumps(blocks),
+            cwd=tmp_path,  # an example may write a file
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
 
     def test_tour_picture(self) -> None:
         """docs/assets/tour.svg is the built-in drawing of the tour's graph."""
