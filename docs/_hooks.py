@@ -73,7 +73,12 @@ def on_files(files: Files, config: Any) -> Files:
 
 
 def _documented_elsewhere() -> dict[int, str]:
-    """id() of each object that another reference page documents -> its path there."""
+    """id() of each object that another reference page documents -> its path there.
+
+    An object exported by several documented modules (``trace``, by ``tape`` for
+    compatibility and by the module that defines it) has its home in the module it
+    comes from, when that one is documented.
+    """
     homes: dict[int, str] = {}
     for page in sorted(REFERENCE.glob("*.md")):
         if page.name == "index.md":
@@ -86,7 +91,9 @@ def _documented_elsewhere() -> dict[int, str]:
                 continue
             for name in getattr(module, "__all__", ()):
                 obj = getattr(module, name)
-                homes.setdefault(id(obj), f"{module_name}.{name}")
+                origin = getattr(obj, "__module__", None) or ""
+                if id(obj) not in homes or origin.startswith(module_name):
+                    homes[id(obj)] = f"{module_name}.{name}"
     return homes
 
 

@@ -43,6 +43,9 @@ MODULES = [
     "autograd_scalar.testing",
     "autograd_scalar.testing.strategies",
     "autograd_scalar.cli",
+    # Once they exist (issues 14 and 16), each needs a page under docs/reference/.
+    "autograd_scalar.tracing",
+    "autograd_scalar.math",
 ]
 
 
