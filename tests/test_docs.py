@@ -238,6 +238,27 @@ class TestReadme:
             assert (ROOT / target).exists(), target
 
 
+# Runs a page's blocks, given as JSON on stdin, in order and in one namespace (a page
+# reads top to bottom, like a notebook): a doctest-style block (``>>>`` lines and their
+# output) by doctest, any other by exec. The namespace is __main__'s, so that what an
+# example defines can be pickled.
+_RUN_BLOCKS = """
+import doctest as _doctest, json as _json, sys as _sys
+_flags = _doctest.ELLIPSIS | _doctest.NORMALIZE_WHITESPACE
+for _i, _block in enumerate(_json.loads(_sys.stdin.read())):
+    _name = f"{_sys.argv[1]} block {_i + 1}"
+    if _block.lstrip().startswith(">>>"):
+        _parser, _runner = _doctest.DocTestParser(), _doctest.DocTestRunner()
+        _runner.optionflags = _flags
+        _test = _parser.get_doctest(_block, globals(), _name, _name, 0)
+        if _runner.run(_test, clear_globs=False).failed:
+            _sys.exit(1)
+        globals().update(_test.globs)  # a DocTest runs in a copy of the namespace
+    else:
+        exec(compile(_block, _name, "exec"), globals())
+"""
+
+
 class TestExamples:
     """The Python examples of the README and of the site run."""
 
@@ -251,23 +272,17 @@ class TestExamples:
         ids=lambda p: str(p.relative_to(ROOT)),
     )
     def test_python_blocks_run(self, page: Path, tmp_path: Path) -> None:
-        """Each ```python block runs without an error, in a fresh namespace of a
-        fresh process (examples register primitives: the test session's registry
-        stays as it is)."""
+        """A page's ```python blocks run without an error, in order, in a process of
+        their own (examples register primitives: the test session's registry stays as
+        it is); a block written as a doctest (``>>>``) shows its output."""
         blocks = _code_blocks(page.read_text(encoding="utf-8"), "python")
         needs = {"numpy": "import numpy", "hypothesis": "from hypothesis"}
         for block in blocks:
             for module, marker in needs.items():
                 if marker in block and importlib.util.find_spec(module) is None:
                     pytest.skip(f"{module} is not installed")
-        runner = (
-            "import json, sys\n"
-            "for i, block in enumerate(json.loads(sys.stdin.read())):\n"
-            "    exec(compile(block, f'{sys.argv[1]} block {i + 1}', 'exec'),"
-            " {'__name__': '__example__'})\n"
-        )
         done = subprocess.run(
-            [sys.executable, "-c", runner, str(page.relative_to(ROOT))],
+            [sys.executable, "-c", _RUN_BLOCKS, str(page.relative_to(ROOT))],
             input=json.dumps(blocks),
             cwd=tmp_path,  # an example may write a file
             env={**os.environ, "PYTHONPATH": str(ROOT)},
@@ -276,7 +291,7 @@ class TestExamples:
             timeout=300,
             check=False,
         )
-        assert done.returncode == 0, done.stderr[-3000:]
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
     def test_tour_picture(self) -> None:
         """docs/assets/tour.svg is the built-in drawing of the tour's graph."""
