@@ -53,7 +53,6 @@ class TestEveryBuiltin:
         oracle = importlib.import_module("test_torch_oracle")
         assert name in oracle.TORCH or oracle.NO_TORCH_EQUIVALENT.get(name)
 
-
     def test_cli_grammar(self, name: str) -> None:
         """The command line's grammar can call it: as a function, or its operator."""
         from autograd_scalar.cli import _parser
