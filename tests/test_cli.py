@@ -1153,13 +1153,15 @@ class TestGraphOptions:
 
 
 class TestReadme:
-    """The README's command-line examples print what it says they print."""
+    """The command-line examples of the README and the documentation site print what
+    they say they print."""
 
     def test_console_blocks(self, capsys: pytest.CaptureFixture[str]) -> None:
         """Each ```console block: the command's output, stdout then stderr."""
-        text = (ROOT / "README.md").read_text(encoding="utf-8")
+        pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+        text = "".join(page.read_text(encoding="utf-8") for page in pages)
         blocks = [b.split("```")[0] for b in text.split("```console\n")[1:]]
-        assert blocks
+        assert len(blocks) >= 3  # the tour, --hessian, a rejected expression
         for block in blocks:
             command, *expected = block.rstrip("\n").split("\n")
             argv = shlex.split(command.removeprefix("$ "))

@@ -498,14 +498,14 @@ class TestPlugin:
 
 
 # -------------------------------------------------------------------------------------
-# The README's example
+# The documentation's example (docs/guide/testing.md)
 # -------------------------------------------------------------------------------------
 
 
 def test_readme_example_passes(tmp_path: Path) -> None:
-    """The README's property-test example runs and passes as a user's test file."""
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Property-based gradient tests in your own project")[1]
+    """The guide's property-test example runs and passes as a user's test file."""
+    guide = (ROOT / "docs" / "guide" / "testing.md").read_text(encoding="utf-8")
+    section = guide.split("## A test file of your own")[1]
     code = re.search(r"```python\n(.*?)```", section, re.DOTALL)
     assert code is not None
     (tmp_path / "test_logcosh.py").write_text(code.group(1))
