@@ -90,11 +90,20 @@ class Dual(_DualMethods):
         ]
         ans = prim(*primals)
         tangent: Any = None
+        zero: Any = None
         for x, partial in zip(args, prim.partials, strict=True):
             if isinstance(x, Dual) and x.tag == tag:
+                if _is_number(x.tangent) and x.tangent == 0:
+                    # A symbolic zero (JAX's): it contributes nothing, so the partial
+                    # is not even evaluated. partial * 0 would be nan where the
+                    # partial is inf or nan (sqrt at 0, d/dy x**y at x < 0), although
+                    # the input does not move. Only a plain 0 is skipped: a tangent
+                    # that is a Value or a dual may be 0 here and move elsewhere.
+                    zero = x.tangent if zero is None else zero
+                    continue
                 term = partial(ans, *primals) * x.tangent
                 tangent = term if tangent is None else tangent + term
-        return cls(ans, tangent, tag)
+        return cls(ans, zero if tangent is None else tangent, tag)
 
     # Comparisons look at the number inside; a dual is unhashable, as it compares
     # equal to numbers.
