@@ -131,7 +131,7 @@ def _ignoring_ans(partial: Callable[..., Any]) -> Partial:
 # Values alike. Their decisions go
 # through the comparisons (< <= > >=), never through .data: a Value's comparisons are
 # what traced replay records as guards, so a traced gradient (trace(grad(f))) takes
-# the right branch of relu', |x|', max' ... at every point. (== on Values is identity.)
+# the right branch of relu', |x|', max' ... at every point. (== and != compare data too.)
 # -------------------------------------------------------------------------------------
 
 
