@@ -131,7 +131,7 @@ def _ignoring_ans(partial: Callable[..., Any]) -> Partial:
 # Values alike. Their decisions go
 # through the comparisons (< <= > >=), never through .data: a Value's comparisons are
 # what traced replay records as guards, so a traced gradient (trace(grad(f))) takes
-# the right branch of relu', |x|', max' ... at every point. (== and != compare data too.)
+# the right branch of relu', |x|', max' ... at every point (== and != do too).
 # -------------------------------------------------------------------------------------
 
 
@@ -362,12 +362,15 @@ def _bind_methods() -> None:
             method = op.primitive.method(reflected=bool(reflected))
             method.__name__ = method.__qualname__ = dunder
             setattr(Value, dunder, method)
+            carried = _engine._carrier_method(op.primitive, bool(reflected))
+            setattr(_engine._Carrier, dunder, carried)
     for name in _exported():
         prim = _REGISTRY[name]
         if prim.arity == 1:
             method = prim.method()
             method.__name__ = method.__qualname__ = name
             setattr(Value, name, method)
+            setattr(_engine._Carrier, name, _engine._carrier_method(prim, False))
 
 
 _bind_methods()

@@ -43,10 +43,14 @@ _tags = itertools.count(1)  # inner jvp calls start later, so get larger tags
 
 
 def _number(x: Any) -> Any:
-    """The plain number inside a dual (of any depth), a Value, or a number."""
-    while isinstance(x, Dual):
-        x = x.primal
-    return x.data if isinstance(x, Value) else x
+    """The plain number inside a dual or a Value (of any depth), or a number."""
+    while True:
+        if isinstance(x, Dual):
+            x = x.primal
+        elif isinstance(x, Value):
+            x = x.data  # a dual, when the Value carries one (forward over reverse)
+        else:
+            return x
 
 
 def _is_operand(x: Any) -> bool:

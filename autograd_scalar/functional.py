@@ -34,6 +34,7 @@ from typing import Any
 from ._engine import (
     Primitive,
     Value,
+    _Carrier,
     _data,
     _gradients,
     _is_number,
@@ -42,7 +43,16 @@ from ._engine import (
     toposort,
 )
 
-__all__ = ["grad", "hessian", "hvp", "jacobian", "value_and_grad", "vjp"]
+__all__ = [
+    "grad",
+    "hessian",
+    "hvp",
+    "jacfwd",
+    "jacobian",
+    "jacrev",
+    "value_and_grad",
+    "vjp",
+]
 
 Argnums = int | Sequence[int] | None
 Pullback = Callable[[Any], tuple[Any, ...]]
@@ -66,6 +76,19 @@ class _Input(Value):
     def __init__(self, data: float) -> None:
         super().__init__(data)
         self.live = True
+
+
+class _CarrierInput(_Input, _Carrier):
+    """A fresh input leaf whose data is a dual (``jvp`` of a ``grad``)."""
+
+    __slots__ = ()
+
+
+def _input(data: Any) -> _Input:
+    """A fresh input leaf holding ``data``: a number, or a dual of an outer jvp."""
+    if _is_number(data):
+        return _Input(data)
+    return _CarrierInput(data)
 
 
 def _closed_over(leaves: Iterable[Value], inputs: list[Value]) -> bool:
@@ -151,19 +174,14 @@ class _Vjp:
             if isinstance(x, Value):
                 # Linked to the caller's Value when the caller may be differentiated;
                 # this call's own pass stops at the fresh node.
-                node = _link(x) if self.recording else _Input(x.data)
-            elif _is_number(x):
-                node = _Input(x)
+                node = _link(x) if self.recording else _input(x.data)
+            elif _is_number(x) or hasattr(type(x), "__apply_primitive__"):
+                # A dual (forward over reverse): the pass runs on Values carrying it.
+                node = _input(x)
             else:
-                hint = (
-                    " (reverse mode inside forward mode is not supported: put the "
-                    "jvp inside the grad, or use hvp)"
-                    if hasattr(type(x), "__apply_primitive__")
-                    else ""
-                )
                 raise TypeError(
                     f"{who}: argument {i} must be a number or a Value, "
-                    f"got {type(x).__name__}: {x!r}{hint}"
+                    f"got {type(x).__name__}: {x!r}"
                 )
             inputs[i] = node
             self.wrt.append(node)
@@ -371,6 +389,75 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = None) -> Callable[..., An
         return rows if not _is_scalar(core.out) else rows[0]
 
     return jacobian_f
+
+
+def jacrev(f: Callable[..., Any], argnums: Argnums = None) -> Callable[..., Any]:
+    """``f`` turned into the function computing its Jacobian, by reverse mode.
+
+    One reverse pass per output: the better choice when ``f`` has more inputs than
+    outputs. The same function as ``jacobian`` (JAX's name for it), with the same
+    layout and ``argnums``: entry ``[i][j]`` is d output i / d argument j.
+
+    >>> jacrev(lambda x, y: [x * y, x + 2 * y])(3.0, 5.0)
+    [[5.0, 3.0], [1.0, 2.0]]
+    """
+    return jacobian(f, argnums)
+
+
+def jacfwd(f: Callable[..., Any], argnums: Argnums = None) -> Callable[..., Any]:
+    """``f`` turned into the function computing its Jacobian, by forward mode.
+
+    One ``jvp`` per argument differentiated (a column of the Jacobian each): the
+    better choice when ``f`` has more outputs than inputs. Same layout and
+    ``argnums`` as ``jacobian``; like every transform it composes with the others in
+    any order (``jacfwd(jacrev(f))`` is a Hessian by forward over reverse).
+
+    >>> jacfwd(lambda x, y: [x * y, x + 2 * y])(3.0, 5.0)
+    [[5.0, 3.0], [1.0, 2.0]]
+    >>> jacfwd(lambda x, y: x * y, argnums=1)(3.0, 5.0)
+    3.0
+    """
+    from .forward import _number as number  # here: forward needs the rule table
+    from .forward import jvp
+
+    who = f"jacfwd({_name(f)})"
+    _check_argnums(argnums, who)
+
+    def jacfwd_f(*args: Any) -> Any:
+        positions = _positions(argnums, len(args), who)
+        primals = [args[i] for i in positions]
+        for i, x in zip(positions, primals, strict=True):
+            if not (_is_scalar(x) or hasattr(type(x), "__apply_primitive__")):
+                raise TypeError(
+                    f"{who}: argument {i} must be a number or a Value, "
+                    f"got {type(x).__name__}: {x!r}"
+                )
+
+        def along(*xs: Any) -> Any:
+            full = list(args)
+            for i, x in zip(positions, xs, strict=True):
+                full[i] = x
+            return f(*full)
+
+        # Unit tangents of the arguments' own number type (exact for Fractions);
+        # the plain zeros are skipped by jvp (symbolic zeros), so each column costs
+        # one run of f with one perturbed argument.
+        ones = [number(x) ** 0 for x in primals]
+        columns = []
+        out: Any = f(*args) if not primals else None
+        for j in range(len(primals)):
+            tangents = [one * 0 for one in ones]
+            tangents[j] = ones[j]
+            out, column = jvp(along, primals, tangents)
+            columns.append(column)
+        if isinstance(out, list):  # a sequence output: jvp gives lists
+            rows = [[column[k] for column in columns] for k in range(len(out))]
+            return [row[0] for row in rows] if type(argnums) is int else rows
+        if not primals:
+            _scalar(out, who)
+        return columns[0] if type(argnums) is int else columns
+
+    return jacfwd_f
 
 
 def hessian(f: Callable[..., Any], argnums: Argnums = None) -> Callable[..., Any]:
