@@ -891,6 +891,8 @@ class Value(_Methods):
             )
         else:
             seed = gradient if create_graph else _data(gradient)
+        if create_graph and not (_is_number(seed) or isinstance(seed, Value)):
+            seed = _Carrier(seed)  # a dual: carried, as every gradient is a Value
         _backward(self, seed, create_graph)
 
     def zero_grad(self) -> None:

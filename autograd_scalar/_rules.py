@@ -186,7 +186,10 @@ def _pow_dy(ans: Any, x: Any, y: Any) -> Any:
         return ans * log(x)
     if _is_zero(x) and y >= 0:
         return 0  # PyTorch's convention: 0**y is flat in y at y >= 0
-    return math.nan  # x < 0: x**y exists only at integer y, with no derivative in y
+    # x < 0: x**y exists only at integer y, with no derivative in y. The nan is
+    # written as a function of x and y, so that its own derivatives are nan too: a
+    # constant nan would make d2/dx dy and d2/dy2 zero, and the Hessian asymmetric.
+    return math.nan * (x + y)
 
 
 def _sigmoid(x: float) -> float:

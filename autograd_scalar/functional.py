@@ -35,13 +35,13 @@ from ._engine import (
     Primitive,
     Value,
     _Carrier,
-    _data,
     _gradients,
     _is_number,
     enable_grad,
     is_grad_enabled,
     toposort,
 )
+from .forward import _number, jvp
 
 __all__ = [
     "grad",
@@ -146,8 +146,13 @@ def _recording(recording: bool) -> Iterator[None]:
 
 
 def _one(x: Any) -> Any:
-    """1 of the same kind as ``x``'s number (1.0, 1, Fraction(1))."""
-    return _data(x) ** 0
+    """1 of the same kind as ``x``'s number (1.0, 1, Fraction(1)).
+
+    A plain number even when ``x`` carries a dual: a seed does not move, and a dual
+    seed would meet the Values carrying duals of the same ``jvp`` (forward over
+    reverse) as a second, separate perturbation.
+    """
+    return _number(x) ** 0
 
 
 class _Vjp:
@@ -417,9 +422,6 @@ def jacfwd(f: Callable[..., Any], argnums: Argnums = None) -> Callable[..., Any]
     >>> jacfwd(lambda x, y: x * y, argnums=1)(3.0, 5.0)
     3.0
     """
-    from .forward import _number as number  # here: forward needs the rule table
-    from .forward import jvp
-
     who = f"jacfwd({_name(f)})"
     _check_argnums(argnums, who)
 
@@ -442,7 +444,7 @@ def jacfwd(f: Callable[..., Any], argnums: Argnums = None) -> Callable[..., Any]
         # Unit tangents of the arguments' own number type (exact for Fractions);
         # the plain zeros are skipped by jvp (symbolic zeros), so each column costs
         # one run of f with one perturbed argument.
-        ones = [number(x) ** 0 for x in primals]
+        ones = [_one(x) for x in primals]
         columns = []
         out: Any = f(*args) if not primals else None
         for j in range(len(primals)):
