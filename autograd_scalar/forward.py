@@ -11,8 +11,14 @@ derivative. The rule table is not rewritten: ``Primitive.__call__`` hands a dual
 operand to ``Dual.__apply_primitive__``, and the partials, written over the
 polymorphic functions, work on duals, Values and numbers alike.
 
+A tangent that is exactly zero (a plain number) contributes nothing: its partial is
+not even evaluated, so an input held fixed never brings in the inf or nan of its
+partial (JAX's symbolic zeros).
+
 Primals and tangents may themselves be duals or Values, so forward mode nests in
-itself and in reverse mode. Each ``jvp`` call tags its duals with a fresh number;
+itself and in reverse mode; and reverse mode nests in it: a function that calls
+``grad`` or ``backward`` runs its reverse pass on Values carrying duals (forward over
+reverse; see ``_engine._Carrier``). Each ``jvp`` call tags its duals with a fresh number;
 an operation on duals of several tags differentiates along the newest (innermost)
 one and treats the others as constants, so nested calls never confuse their
 perturbations:
