@@ -17,11 +17,11 @@ partial (JAX's symbolic zeros).
 
 Primals and tangents may themselves be duals or Values, so forward mode nests in
 itself and in reverse mode; and reverse mode nests in it: a function that calls
-``grad`` or ``backward`` runs its reverse pass on Values carrying duals (forward over
-reverse; see ``_engine._Carrier``). Each ``jvp`` call tags its duals with a fresh number;
-an operation on duals of several tags differentiates along the newest (innermost)
-one and treats the others as constants, so nested calls never confuse their
-perturbations:
+``grad`` or ``backward`` runs its reverse pass on Values carrying duals (forward
+over reverse; see ``_engine._Carrier``). Each ``jvp`` call tags its duals with a
+fresh number; an operation on duals of several tags differentiates along the
+newest (innermost) one and treats the others as constants, so nested calls never
+confuse their perturbations:
 
 >>> jvp(lambda x: x * jvp(lambda y: x + y, (1.0,), (1.0,))[1], (2.0,), (1.0,))
 (2.0, 1.0)
