@@ -521,7 +521,11 @@ def pullback(node: Value, g: Any, on_values: bool) -> None:
             step = partial(ans, *args) * g
             old = x.grad
             # Starting from zero, take the step itself: 0 + step would add a node.
-            x.grad = step if _is_number(old) and old == 0 else old + step
+            # Only a plain zero: a Value or a dual equal to 0 may still carry a
+            # derivative (== compares their numbers).
+            kind = type(old)
+            fresh = (kind is int or kind is _Visited or kind is float) and old == 0
+            x.grad = step if fresh else old + step
 
 
 def _reference_pullback(node: Value, g: Any, zero: Any) -> None:
