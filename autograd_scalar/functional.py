@@ -42,7 +42,7 @@ from ._engine import (
     is_grad_enabled,
     toposort,
 )
-from .forward import _number, jvp
+from .forward import Dual, _number, jvp
 
 __all__ = [
     "grad",
@@ -202,6 +202,14 @@ class _Vjp:
 
         Also says whether they were built as Values.
         """
+        if isinstance(root, Dual):
+            # f closed over a dual of an outer jvp (jvp(lambda x: grad(lambda y:
+            # x * y)(1.0), ...)): root is p + t eps, so its derivative is
+            # dp + dt eps, one pass for each part.
+            primal, built = self.pull(root.primal, seed)
+            tangent, built_too = self.pull(root.tangent, seed)
+            duals = [Dual(p, t, root.tag) for p, t in zip(primal, tangent, strict=True)]
+            return duals, built or built_too
         if not isinstance(root, Value):  # an output that depends on nothing
             zero = _one(root) * 0
             return [zero for _ in self.wrt], False
@@ -223,7 +231,7 @@ class _Vjp:
 
 
 def _scalar(out: Any, who: str) -> Any:
-    if isinstance(out, Value) or _is_number(out):
+    if _is_scalar(out):
         return out
     raise TypeError(
         f"{who}: the function must return a scalar (a number or a Value) to be "
@@ -240,6 +248,8 @@ def _outputs(out: Any, who: str) -> list[Any]:
 
 def _result(out: Any, lifted: bool) -> Any:
     """What a transform returns: a Value only if it may be differentiated further."""
+    if isinstance(out, Dual):  # closed over an outer jvp's dual: each part
+        return Dual(_result(out.primal, lifted), _result(out.tangent, lifted), out.tag)
     if lifted or not isinstance(out, Value):
         return out
     return out.data
@@ -342,10 +352,11 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Pullback]:
                 f"the output {value!r}"
             )
         # Zero cotangents given as numbers are skipped: a Jacobian row is one-hot.
+        # (A Value or a dual equal to 0 may still move: kept.)
         terms = [
             (o, c)
             for o, c in zip(outs, cts, strict=True)
-            if isinstance(c, Value) or c != 0
+            if not (_is_number(c) and c == 0)
         ]
         if not terms:
             root, seed = outs[0], cts[0]  # gives zeros
@@ -363,7 +374,8 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Pullback]:
 
 
 def _is_scalar(x: Any) -> bool:
-    return isinstance(x, Value) or _is_number(x)
+    """A number, a Value, or a dual of an outer jvp (forward over reverse)."""
+    return isinstance(x, Value) or _is_number(x) or isinstance(x, Dual)
 
 
 def jacobian(f: Callable[..., Any], argnums: Argnums = None) -> Callable[..., Any]:

@@ -357,6 +357,26 @@ class TestForwardOverReverse:
         for i in range(3):
             assert close(got[i], float(want[i])) and close(reverse[i], float(want[i]))
 
+    def test_grad_closing_over_the_dual(self) -> None:
+        """d/dx of grad_y(x y**2) at y = 1: 2 x y = 6 at x = 3, slope 2 y = 2."""
+        got = jvp(lambda x: grad(lambda y: x * y * y)(1.0), (3.0,), (1.0,))
+        assert got == (6.0, 2.0)
+
+    def test_hips_style_check_of_a_pullback(self) -> None:
+        """jvp of (x, v) -> v f'(x), the way HIPS checks a vjp: v f'' tx + f' tv."""
+
+        def f(x: Any) -> Any:
+            return ag.sin(x) * x
+
+        def g(x: Any, v: Any) -> Any:
+            return vjp(f, x)[1](v)[0]
+
+        x, v, tx, tv = 0.7, 1.3, 0.5, -2.0
+        d1 = math.cos(x) * x + math.sin(x)  # f' by hand
+        d2 = 2 * math.cos(x) - math.sin(x) * x  # f'' by hand
+        value, tangent = jvp(g, (x, v), (tx, tv))
+        assert close(value, v * d1) and close(tangent, v * d2 * tx + d1 * tv)
+
     def test_third_order_mixed(self) -> None:
         """jacfwd(jacfwd(jacrev)) of x**4 at 2: 24 x = 48 (by hand)."""
         f = jacfwd(jacfwd(jacrev(lambda x: x**4, 0), 0), 0)
