@@ -25,7 +25,16 @@ from ._engine import (
 )
 from ._rules import primitive, registered
 from .forward import jvp
-from .functional import grad, hessian, hvp, jacobian, value_and_grad, vjp
+from .functional import (
+    grad,
+    hessian,
+    hvp,
+    jacfwd,
+    jacobian,
+    jacrev,
+    value_and_grad,
+    vjp,
+)
 
 if TYPE_CHECKING:
     # The rule table's functions (sin, tanh, ...), typed; at run time they are added
@@ -47,7 +56,9 @@ __all__ = [
     "hessian",
     "hvp",
     "is_grad_enabled",
+    "jacfwd",
     "jacobian",
+    "jacrev",
     "jvp",
     "no_grad",
     "primitive",

@@ -315,11 +315,14 @@ class Primitive:
                 f"{self.name}() takes {self.arity} argument(s), got {len(args)}"
             )
         datas = []
-        lifted = False
+        lifted = carried = False
         for x in args:
             if isinstance(x, Value):
-                datas.append(x.data)
+                d = x.data
+                datas.append(d)
                 lifted = True
+                if type(d) is not float and not _is_number(d):
+                    carried = True  # a _Carrier's data (forward mode's Dual)
             elif _is_number(x):
                 datas.append(x)
             else:
@@ -332,7 +335,9 @@ class Primitive:
                     f"{self.name}() takes numbers or Values, "
                     f"got {type(x).__name__}: {x!r}"
                 )
-        data = self.forward(args, datas)
+        # Data that applies primitives itself (a carrier's): the primitive applied to
+        # the data (forward mode's chain rule), where fn would read it as a number.
+        data = self(*datas) if carried else self.forward(args, datas)
         if not lifted:
             return data
         return _record(self, data, args)
@@ -516,7 +521,11 @@ def pullback(node: Value, g: Any, on_values: bool) -> None:
             step = partial(ans, *args) * g
             old = x.grad
             # Starting from zero, take the step itself: 0 + step would add a node.
-            x.grad = step if type(old) is not Value and old == 0 else old + step
+            # Only a plain zero: a Value or a dual equal to 0 may still carry a
+            # derivative (== compares their numbers).
+            kind = type(old)
+            fresh = (kind is int or kind is _Visited or kind is float) and old == 0
+            x.grad = step if fresh else old + step
 
 
 def _reference_pullback(node: Value, g: Any, zero: Any) -> None:
@@ -600,9 +609,10 @@ def _forward_error(
 def _record(op: Primitive, data: Any, args: tuple[Any, ...] | list[Any]) -> Value:
     """Make the node for ``op`` applied to ``args`` (the generic, slower path)."""
     mode = _mode()
+    carrier = type(data) is not float and not _is_number(data)
     if mode == _NO_GRAD:
-        return Value(data)
-    out = _new(Value)
+        return _Carrier(data) if carrier else Value(data)
+    out = _new(_Carrier if carrier else Value)
     out.data = data
     out.grad = 0
     out._op = op
@@ -704,11 +714,20 @@ class Value(_Methods):
 
     def __init__(self, data: float, label: str = "") -> None:
         if not _is_number(data) or isinstance(data, Value):
-            hint = " (use .detach() to copy a Value)" if isinstance(data, Value) else ""
-            raise TypeError(
-                f"Value() takes a real number, got {type(data).__name__}: "
-                f"{data!r}{hint}"
-            )
+            if type(self) is Value and hasattr(type(data), "__apply_primitive__"):
+                # A dual (a function calling backward, differentiated by jvp): the
+                # Value carries it (see _Carrier), whose operators handle it.
+                self.__class__ = _Carrier
+            else:
+                hint = (
+                    " (use .detach() to copy a Value)"
+                    if isinstance(data, Value)
+                    else ""
+                )
+                raise TypeError(
+                    f"Value() takes a real number, got {type(data).__name__}: "
+                    f"{data!r}{hint}"
+                )
         if not isinstance(label, str):
             raise TypeError(f"Value() label must be a str, got {label!r}")
         self.data = data
@@ -791,8 +810,25 @@ class Value(_Methods):
             f"<td>{html.escape(repr(self.grad))}</td></tr></table>"
         )
 
-    # Comparisons look at data (so max, min and sorted work); == and hash stay
-    # identity-based (the object defaults), so Values can live in sets and dicts.
+    # Comparisons look at data (so max, min, sorted and ``if x == 0:`` work), as a
+    # 0-dim tensor's do; hash stays by identity, so Values can live in sets and dicts
+    # (a set compares hashes first, and distinct live objects never share one, so
+    # == is never asked there). The package never asks == of two Values where it
+    # means "the same node": it uses ``is`` or id-keyed dicts and sets.
+    def __eq__(self, other: object) -> bool:
+        od = _operand(other)
+        if od is NotImplemented:
+            return od  # type: ignore[no-any-return]  # NotImplemented: Python decides
+        return _decided("==", self, other, bool(self.data == od))
+
+    def __ne__(self, other: object) -> bool:
+        od = _operand(other)
+        if od is NotImplemented:
+            return od  # type: ignore[no-any-return]  # NotImplemented: Python decides
+        return _decided("!=", self, other, bool(self.data != od))
+
+    __hash__ = object.__hash__  # by identity, though == compares data
+
     def __lt__(self, other: Value | float) -> bool:
         od = _operand(other)
         if od is NotImplemented:
@@ -826,6 +862,8 @@ class Value(_Methods):
         >>> (x * x).detach().parents
         ()
         """
+        if type(self.data) is not float and not _is_number(self.data):
+            return _Carrier(self.data, self.label)
         return Value(self.data, self.label)
 
     def backward(self, gradient: Any = None, *, create_graph: bool = False) -> None:
@@ -857,6 +895,8 @@ class Value(_Methods):
             )
         else:
             seed = gradient if create_graph else _data(gradient)
+        if create_graph and not (_is_number(seed) or isinstance(seed, Value)):
+            seed = _Carrier(seed)  # a dual: carried, as every gradient is a Value
         _backward(self, seed, create_graph)
 
     def zero_grad(self) -> None:
@@ -874,6 +914,57 @@ class Value(_Methods):
 
     def __pos__(self) -> Value:
         return self  # +x is x: no operation, no node
+
+
+class _Carrier(Value):
+    """A Value whose data is not a plain number but applies primitives itself.
+
+    Forward mode's ``Dual`` is one: ``jvp`` of a function that calls ``grad`` runs
+    the reverse pass on Values carrying duals (forward over reverse). Value's fast
+    operators apply ``fn`` to the data directly, which would read a dual as a plain
+    number; a carrier's operators (bound by ``_rules`` from the operator table) go
+    through ``Primitive.__call__``, which applies the primitive to the data, and
+    ``backward`` evaluates the partials on the data (the reference pullback). A
+    result whose data is not a number is made a carrier (``_record``), so the
+    engine never looks at the data's type beyond "plain number or not".
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, label: str = "") -> None:
+        if getattr(type(data), "__apply_primitive__", None) is None:
+            raise TypeError(
+                f"a carrier Value holds data that applies primitives itself, "
+                f"got {type(data).__name__}: {data!r}"
+            )
+        self.data = data
+        self.grad = 0
+        if label:
+            self._label = label
+        self._op = None
+        self._a = None
+        self._b = None
+
+
+def _carrier_method(op: Primitive, reflected: bool) -> Callable[..., Any]:
+    """``op`` as a ``_Carrier`` operator: always through ``Primitive.__call__``."""
+    if op.arity == 1:
+
+        def unary(x: Value) -> Any:
+            return op(x)
+
+        return unary
+    if reflected:
+
+        def rop(y: Value, x: Any) -> Any:
+            return NotImplemented if _operand(x) is NotImplemented else op(x, y)
+
+        return rop
+
+    def binop(x: Value, y: Any) -> Any:
+        return NotImplemented if _operand(y) is NotImplemented else op(x, y)
+
+    return binop
 
 
 _new = object.__new__
@@ -1102,7 +1193,7 @@ def _backward(root: Value, seed: Any, create_graph: bool) -> None:
         if root._op is None:
             root.grad = root.grad + seed
             return
-        if not create_graph:
+        if not create_graph and _is_number(root.data) and _is_number(seed):
             root.grad = seed
             rest = _backward_chain(root)
             if rest is None:
@@ -1138,6 +1229,12 @@ def _run_pullbacks(order: list[Value], zero: Any, create_graph: bool) -> None:
     if create_graph:
         for node in reversed(order):
             pullback(node, node.grad, True)
+    elif order and not (_is_number(order[-1].data) and _is_number(order[-1].grad)):
+        # The root (last) holds data that is not a number (forward mode's Dual, when
+        # jvp differentiates a gradient) or is seeded with one: the partials,
+        # evaluated on the data. The generated pullbacks are for plain numbers.
+        for node in reversed(order):
+            pullback(node, node.grad, False)
     else:
         _backward_numbers(order, zero)
 

@@ -131,7 +131,7 @@ def _ignoring_ans(partial: Callable[..., Any]) -> Partial:
 # Values alike. Their decisions go
 # through the comparisons (< <= > >=), never through .data: a Value's comparisons are
 # what traced replay records as guards, so a traced gradient (trace(grad(f))) takes
-# the right branch of relu', |x|', max' ... at every point. (== on Values is identity.)
+# the right branch of relu', |x|', max' ... at every point (== and != do too).
 # -------------------------------------------------------------------------------------
 
 
@@ -186,7 +186,10 @@ def _pow_dy(ans: Any, x: Any, y: Any) -> Any:
         return ans * log(x)
     if _is_zero(x) and y >= 0:
         return 0  # PyTorch's convention: 0**y is flat in y at y >= 0
-    return math.nan  # x < 0: x**y exists only at integer y, with no derivative in y
+    # x < 0: x**y exists only at integer y, with no derivative in y. The nan is
+    # written as a function of x and y, so that its own derivatives are nan too: a
+    # constant nan would make d2/dx dy and d2/dy2 zero, and the Hessian asymmetric.
+    return math.nan * (x + y)
 
 
 def _sigmoid(x: float) -> float:
@@ -362,12 +365,15 @@ def _bind_methods() -> None:
             method = op.primitive.method(reflected=bool(reflected))
             method.__name__ = method.__qualname__ = dunder
             setattr(Value, dunder, method)
+            carried = _engine._carrier_method(op.primitive, bool(reflected))
+            setattr(_engine._Carrier, dunder, carried)
     for name in _exported():
         prim = _REGISTRY[name]
         if prim.arity == 1:
             method = prim.method()
             method.__name__ = method.__qualname__ = name
             setattr(Value, name, method)
+            setattr(_engine._Carrier, name, _engine._carrier_method(prim, False))
 
 
 _bind_methods()

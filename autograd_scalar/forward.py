@@ -11,11 +11,17 @@ derivative. The rule table is not rewritten: ``Primitive.__call__`` hands a dual
 operand to ``Dual.__apply_primitive__``, and the partials, written over the
 polymorphic functions, work on duals, Values and numbers alike.
 
+A tangent that is exactly zero (a plain number) contributes nothing: its partial is
+not even evaluated, so an input held fixed never brings in the inf or nan of its
+partial (JAX's symbolic zeros).
+
 Primals and tangents may themselves be duals or Values, so forward mode nests in
-itself and in reverse mode. Each ``jvp`` call tags its duals with a fresh number;
-an operation on duals of several tags differentiates along the newest (innermost)
-one and treats the others as constants, so nested calls never confuse their
-perturbations:
+itself and in reverse mode; and reverse mode nests in it: a function that calls
+``grad`` or ``backward`` runs its reverse pass on Values carrying duals (forward
+over reverse; see ``_engine._Carrier``). Each ``jvp`` call tags its duals with a
+fresh number; an operation on duals of several tags differentiates along the
+newest (innermost) one and treats the others as constants, so nested calls never
+confuse their perturbations:
 
 >>> jvp(lambda x: x * jvp(lambda y: x + y, (1.0,), (1.0,))[1], (2.0,), (1.0,))
 (2.0, 1.0)
@@ -43,10 +49,14 @@ _tags = itertools.count(1)  # inner jvp calls start later, so get larger tags
 
 
 def _number(x: Any) -> Any:
-    """The plain number inside a dual (of any depth), a Value, or a number."""
-    while isinstance(x, Dual):
-        x = x.primal
-    return x.data if isinstance(x, Value) else x
+    """The plain number inside a dual or a Value (of any depth), or a number."""
+    while True:
+        if isinstance(x, Dual):
+            x = x.primal
+        elif isinstance(x, Value):
+            x = x.data  # a dual, when the Value carries one (forward over reverse)
+        else:
+            return x
 
 
 def _is_operand(x: Any) -> bool:
@@ -90,11 +100,20 @@ class Dual(_DualMethods):
         ]
         ans = prim(*primals)
         tangent: Any = None
+        zero: Any = None
         for x, partial in zip(args, prim.partials, strict=True):
             if isinstance(x, Dual) and x.tag == tag:
+                if _is_number(x.tangent) and x.tangent == 0:
+                    # A symbolic zero (JAX's): it contributes nothing, so the partial
+                    # is not even evaluated. partial * 0 would be nan where the
+                    # partial is inf or nan (sqrt at 0, d/dy x**y at x < 0), although
+                    # the input does not move. Only a plain 0 is skipped: a tangent
+                    # that is a Value or a dual may be 0 here and move elsewhere.
+                    zero = x.tangent if zero is None else zero
+                    continue
                 term = partial(ans, *primals) * x.tangent
                 tangent = term if tangent is None else tangent + term
-        return cls(ans, tangent, tag)
+        return cls(ans, zero if tangent is None else tangent, tag)
 
     # Comparisons look at the number inside; a dual is unhashable, as it compares
     # equal to numbers.

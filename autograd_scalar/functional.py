@@ -1,9 +1,10 @@
 """Differential operators on ordinary Python functions of numbers.
 
-``grad``, ``value_and_grad``, ``jacobian``, ``hessian``, ``vjp`` and ``hvp`` turn a
-function into the function computing its derivatives. They are thin layers over one
-reverse-mode core, ``_Vjp``: run ``f`` on fresh input nodes, then pull a
-cotangent back to those nodes.
+``grad``, ``value_and_grad``, ``jacobian`` (alias ``jacrev``), ``jacfwd``,
+``hessian``, ``vjp`` and ``hvp`` turn a function into the function computing its
+derivatives. They are thin layers over one reverse-mode core, ``_Vjp``: run ``f`` on
+fresh input nodes, then pull a cotangent back to those nodes; ``jacfwd`` is a layer
+over forward mode's ``jvp`` instead.
 
 They nest to any order. Called on plain numbers, a transform runs a fast first-order
 pass and returns plain numbers. Called on Values (because an outer transform is
@@ -34,15 +35,25 @@ from typing import Any
 from ._engine import (
     Primitive,
     Value,
-    _data,
+    _Carrier,
     _gradients,
     _is_number,
     enable_grad,
     is_grad_enabled,
     toposort,
 )
+from .forward import Dual, _number, jvp
 
-__all__ = ["grad", "hessian", "hvp", "jacobian", "value_and_grad", "vjp"]
+__all__ = [
+    "grad",
+    "hessian",
+    "hvp",
+    "jacfwd",
+    "jacobian",
+    "jacrev",
+    "value_and_grad",
+    "vjp",
+]
 
 Argnums = int | Sequence[int] | None
 Pullback = Callable[[Any], tuple[Any, ...]]
@@ -68,10 +79,24 @@ class _Input(Value):
         self.live = True
 
 
+class _CarrierInput(_Input, _Carrier):
+    """A fresh input leaf whose data is a dual (``jvp`` of a ``grad``)."""
+
+    __slots__ = ()
+
+
+def _input(data: Any) -> _Input:
+    """A fresh input leaf holding ``data``: a number, or a dual of an outer jvp."""
+    if _is_number(data):
+        return _Input(data)
+    return _CarrierInput(data)
+
+
 def _closed_over(leaves: Iterable[Value], inputs: list[Value]) -> bool:
     """Whether a leaf, outside ``inputs``, is a Value an outer pass may want."""
+    ids = {id(x) for x in inputs}  # by identity: == on Values compares data
     return any(
-        not (isinstance(leaf, _Input) and not leaf.live) and leaf not in inputs
+        not (isinstance(leaf, _Input) and not leaf.live) and id(leaf) not in ids
         for leaf in leaves
     )
 
@@ -122,8 +147,13 @@ def _recording(recording: bool) -> Iterator[None]:
 
 
 def _one(x: Any) -> Any:
-    """1 of the same kind as ``x``'s number (1.0, 1, Fraction(1))."""
-    return _data(x) ** 0
+    """1 of the same kind as ``x``'s number (1.0, 1, Fraction(1)).
+
+    A plain number even when ``x`` carries a dual: a seed does not move, and a dual
+    seed would meet the Values carrying duals of the same ``jvp`` (forward over
+    reverse) as a second, separate perturbation.
+    """
+    return _number(x) ** 0
 
 
 class _Vjp:
@@ -150,19 +180,14 @@ class _Vjp:
             if isinstance(x, Value):
                 # Linked to the caller's Value when the caller may be differentiated;
                 # this call's own pass stops at the fresh node.
-                node = _link(x) if self.recording else _Input(x.data)
-            elif _is_number(x):
-                node = _Input(x)
+                node = _link(x) if self.recording else _input(x.data)
+            elif _is_number(x) or hasattr(type(x), "__apply_primitive__"):
+                # A dual (forward over reverse): the pass runs on Values carrying it.
+                node = _input(x)
             else:
-                hint = (
-                    " (reverse mode inside forward mode is not supported: put the "
-                    "jvp inside the grad, or use hvp)"
-                    if hasattr(type(x), "__apply_primitive__")
-                    else ""
-                )
                 raise TypeError(
                     f"{who}: argument {i} must be a number or a Value, "
-                    f"got {type(x).__name__}: {x!r}{hint}"
+                    f"got {type(x).__name__}: {x!r}"
                 )
             inputs[i] = node
             self.wrt.append(node)
@@ -177,6 +202,14 @@ class _Vjp:
 
         Also says whether they were built as Values.
         """
+        if isinstance(root, Dual):
+            # f closed over a dual of an outer jvp (jvp(lambda x: grad(lambda y:
+            # x * y)(1.0), ...)): root is p + t eps, so its derivative is
+            # dp + dt eps, one pass for each part.
+            primal, built = self.pull(root.primal, seed)
+            tangent, built_too = self.pull(root.tangent, seed)
+            duals = [Dual(p, t, root.tag) for p, t in zip(primal, tangent, strict=True)]
+            return duals, built or built_too
         if not isinstance(root, Value):  # an output that depends on nothing
             zero = _one(root) * 0
             return [zero for _ in self.wrt], False
@@ -198,7 +231,7 @@ class _Vjp:
 
 
 def _scalar(out: Any, who: str) -> Any:
-    if isinstance(out, Value) or _is_number(out):
+    if _is_scalar(out):
         return out
     raise TypeError(
         f"{who}: the function must return a scalar (a number or a Value) to be "
@@ -215,6 +248,8 @@ def _outputs(out: Any, who: str) -> list[Any]:
 
 def _result(out: Any, lifted: bool) -> Any:
     """What a transform returns: a Value only if it may be differentiated further."""
+    if isinstance(out, Dual):  # closed over an outer jvp's dual: each part
+        return Dual(_result(out.primal, lifted), _result(out.tangent, lifted), out.tag)
     if lifted or not isinstance(out, Value):
         return out
     return out.data
@@ -317,10 +352,11 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Pullback]:
                 f"the output {value!r}"
             )
         # Zero cotangents given as numbers are skipped: a Jacobian row is one-hot.
+        # (A Value or a dual equal to 0 may still move: kept.)
         terms = [
             (o, c)
             for o, c in zip(outs, cts, strict=True)
-            if isinstance(c, Value) or c != 0
+            if not (_is_number(c) and c == 0)
         ]
         if not terms:
             root, seed = outs[0], cts[0]  # gives zeros
@@ -338,7 +374,8 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Pullback]:
 
 
 def _is_scalar(x: Any) -> bool:
-    return isinstance(x, Value) or _is_number(x)
+    """A number, a Value, or a dual of an outer jvp (forward over reverse)."""
+    return isinstance(x, Value) or _is_number(x) or isinstance(x, Dual)
 
 
 def jacobian(f: Callable[..., Any], argnums: Argnums = None) -> Callable[..., Any]:
@@ -372,11 +409,79 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = None) -> Callable[..., An
     return jacobian_f
 
 
+def jacrev(f: Callable[..., Any], argnums: Argnums = None) -> Callable[..., Any]:
+    """``f`` turned into the function computing its Jacobian, by reverse mode.
+
+    One reverse pass per output: the better choice when ``f`` has more inputs than
+    outputs. The same function as ``jacobian`` (JAX's name for it), with the same
+    layout and ``argnums``: entry ``[i][j]`` is d output i / d argument j.
+
+    >>> jacrev(lambda x, y: [x * y, x + 2 * y])(3.0, 5.0)
+    [[5.0, 3.0], [1.0, 2.0]]
+    """
+    return jacobian(f, argnums)
+
+
+def jacfwd(f: Callable[..., Any], argnums: Argnums = None) -> Callable[..., Any]:
+    """``f`` turned into the function computing its Jacobian, by forward mode.
+
+    One ``jvp`` per argument differentiated (a column of the Jacobian each): the
+    better choice when ``f`` has more outputs than inputs. Same layout and
+    ``argnums`` as ``jacobian``; like every transform it composes with the others in
+    any order (``jacfwd(jacrev(f))`` is a Hessian by forward over reverse).
+
+    >>> jacfwd(lambda x, y: [x * y, x + 2 * y])(3.0, 5.0)
+    [[5.0, 3.0], [1.0, 2.0]]
+    >>> jacfwd(lambda x, y: x * y, argnums=1)(3.0, 5.0)
+    3.0
+    """
+    who = f"jacfwd({_name(f)})"
+    _check_argnums(argnums, who)
+
+    def jacfwd_f(*args: Any) -> Any:
+        positions = _positions(argnums, len(args), who)
+        primals = [args[i] for i in positions]
+        for i, x in zip(positions, primals, strict=True):
+            if not (_is_scalar(x) or hasattr(type(x), "__apply_primitive__")):
+                raise TypeError(
+                    f"{who}: argument {i} must be a number or a Value, "
+                    f"got {type(x).__name__}: {x!r}"
+                )
+
+        def along(*xs: Any) -> Any:
+            full = list(args)
+            for i, x in zip(positions, xs, strict=True):
+                full[i] = x
+            return f(*full)
+
+        # Unit tangents of the arguments' own number type (exact for Fractions);
+        # the plain zeros are skipped by jvp (symbolic zeros), so each column costs
+        # one run of f with one perturbed argument.
+        ones = [_one(x) for x in primals]
+        columns = []
+        out: Any = f(*args) if not primals else None
+        for j in range(len(primals)):
+            tangents = [one * 0 for one in ones]
+            tangents[j] = ones[j]
+            out, column = jvp(along, primals, tangents)
+            columns.append(column)
+        if isinstance(out, list):  # a sequence output: jvp gives lists
+            rows = [[column[k] for column in columns] for k in range(len(out))]
+            return [row[0] for row in rows] if type(argnums) is int else rows
+        if not primals:
+            _scalar(out, who)
+        return columns[0] if type(argnums) is int else columns
+
+    return jacfwd_f
+
+
 def hessian(f: Callable[..., Any], argnums: Argnums = None) -> Callable[..., Any]:
     """``f`` turned into the function computing its Hessian (a list of rows).
 
-    The Jacobian of the gradient, by reverse mode over reverse mode. ``argnums`` as
-    in ``jacobian``: an int gives the single second derivative.
+    The Jacobian of the gradient, by reverse mode over reverse mode: here the
+    fastest composition (``jacfwd(jacrev(f))``, forward over reverse, gives the
+    same numbers, several times slower in pure Python). ``argnums`` as in
+    ``jacobian``: an int gives the single second derivative.
 
     >>> hessian(lambda x, y: x**2 * y)(3.0, 5.0)
     [[10.0, 6.0], [6.0, 0.0]]

@@ -117,19 +117,58 @@ class TestValue:
         with pytest.raises(TypeError, match="label"):
             Value(1.0, label=3)  # type: ignore[arg-type]  # the error under test
 
-    def test_equality_and_hash_are_identity(self) -> None:
-        """Two Values with equal data are distinct dict keys and set members."""
-        a, b = Value(1.0), Value(1.0)
-        assert a == a
-        assert a != b
-        assert len({a, b}) == 2
-        assert {a: 1, b: 2}[a] == 1
-
     def test_jupyter_display(self) -> None:
         """Values show data, grad and op as HTML in Jupyter."""
         y = Value(1.0) * 2
         html = y._repr_html_()
         assert "2.0" in html and "mul" in html
+
+
+class TestEquality:
+    """== and != compare data, as for numbers; hash stays by identity."""
+
+    def test_compares_with_numbers(self) -> None:
+        """Value(0.0) == 0 and Value(2.0) != 3, as 0.0 == 0 and 2.0 != 3 in Python."""
+        assert Value(0.0) == 0
+        assert 0 == Value(0.0)  # noqa: SIM300 -- the reflected form is under test
+        assert Value(2.0) != 3 and (Value(2.0) != 2) is False
+
+    def test_compares_values(self) -> None:
+        """Two Values with equal data are equal; a nan is equal to nothing."""
+        assert Value(1.0) == Value(1.0)
+        assert Value(1.0) != Value(2.0)
+        nan = Value(math.nan)
+        assert nan != nan and (nan == nan) is False
+
+    def test_returns_a_plain_bool(self) -> None:
+        """The result is a bool, so (x == y) + 0.0 is the number 1.0, not a Value."""
+        out = (Value(1.0) == Value(1.0)) + 0.0
+        assert type(Value(1.0) == 1.0) is bool and type(out) is float and out == 1.0
+
+    def test_same_value_when_differentiated(self) -> None:
+        """f(x) = (x == 2) * 3 + x: same value on Values as on floats, slope 1."""
+
+        def f(x: Any) -> Any:
+            return (x == 2.0) * 3.0 + x
+
+        assert ag.value_and_grad(f)(2.0) == (f(2.0), 1.0) == (5.0, 1.0)
+        assert ag.value_and_grad(f)(1.0) == (f(1.0), 1.0) == (1.0, 1.0)
+
+    def test_hash_by_identity(self) -> None:
+        """Equal Values stay distinct dict keys and set members."""
+        a, b = Value(1.0), Value(1.0)
+        assert a == b and hash(a) == object.__hash__(a) != hash(b)
+        assert len({a, b}) == 2
+        assert {a: 1, b: 2}[a] == 1 and {a: 1, b: 2}[b] == 2
+        assert b not in {a}
+
+    def test_closed_over_value_equal_to_the_input(self) -> None:
+        """A closed-over Value equal in data to grad's input is still told apart."""
+        c = Value(3.0)
+        g = ag.grad(lambda y: y * c)(3.0)  # d/dy y*c = c: a Value, differentiable
+        assert isinstance(g, Value)
+        g.backward()
+        assert c.grad == 1.0
 
 
 class TestOperators:

@@ -23,7 +23,9 @@ from autograd_scalar import (
     grad,
     hessian,
     hvp,
+    jacfwd,
     jacobian,
+    jacrev,
     jvp,
     value_and_grad,
     vjp,
@@ -64,12 +66,16 @@ def forward_derivative(f: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 # Ways to take the derivative three times, innermost first: reverse mode, forward
-# mode, and reverse over forward (forward over reverse is not supported).
+# mode, reverse over forward and forward over reverse, mixed.
 NESTINGS: dict[str, list[Callable[[Callable[[Any], Any]], Callable[[Any], Any]]]] = {
     "grad^3": [grad, grad, grad],
     "jvp^3": [forward_derivative] * 3,
     "grad(grad(jvp))": [forward_derivative, grad, grad],
     "grad(jvp(jvp))": [forward_derivative, forward_derivative, grad],
+    "jvp(grad(grad))": [grad, grad, forward_derivative],
+    "jvp(jvp(grad))": [grad, forward_derivative, forward_derivative],
+    "jvp(grad(jvp))": [forward_derivative, grad, forward_derivative],
+    "grad(jvp(grad))": [grad, forward_derivative, grad],
 }
 
 
@@ -195,6 +201,186 @@ class TestTransformsVsSympy:
         assert [close(g, float(w)) for g, w in zip(got, want, strict=True)] == [
             True
         ] * 3
+
+
+# -- Functions of two variables, written over a module m, for second order ------------
+BINARY: dict[str, Callable[[ModuleType], Callable[[Any, Any], Any]]] = {
+    "x^2 y + exp(xy)": lambda m: lambda x, y: x * x * y + m.exp(x * y),
+    "sin(x) tanh(y) / (1+x^2)": lambda m: (
+        lambda x, y: m.sin(x) * m.tanh(y) / (1 + x * x)
+    ),
+    "atan2(y, x) sqrt(x+y)": lambda m: lambda x, y: m.atan2(y, x) * m.sqrt(x + y),
+    "x^y": lambda m: lambda x, y: x**y,
+}
+
+# Every way to compose two first-order transforms into a Hessian of f(x, y).
+HESSIANS: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] = {
+    "hessian": hessian,
+    "jacfwd(jacrev)": lambda f: jacfwd(jacrev(f)),
+    "jacrev(jacfwd)": lambda f: jacrev(jacfwd(f)),
+    "jacfwd(jacfwd)": lambda f: jacfwd(jacfwd(f)),
+    "jacrev(jacrev)": lambda f: jacrev(jacrev(f)),
+    "jacfwd(grad)": lambda f: jacfwd(grad(f, None)),
+    "jvp(grad) columns": lambda f: (
+        lambda x, y: [
+            list(row)
+            for row in zip(
+                *(jvp(grad(f, None), (x, y), t)[1] for t in ((1.0, 0.0), (0.0, 1.0))),
+                strict=True,
+            )
+        ]
+    ),
+    "grad(jvp) rows": lambda f: (
+        lambda x, y: [
+            list(grad(lambda a, b, t=t: jvp(f, (a, b), t)[1], (0, 1))(x, y))
+            for t in ((1.0, 0.0), (0.0, 1.0))
+        ]
+    ),
+}
+
+
+class TestSecondOrderCompositions:
+    """Every composition of jvp, grad, jacfwd and jacrev gives sympy's Hessian."""
+
+    @pytest.mark.parametrize("how", sorted(HESSIANS))
+    @pytest.mark.parametrize("name", sorted(BINARY))
+    def test_vs_sympy(self, name: str, how: str) -> None:
+        """The Hessian by this composition equals sympy's, entry by entry."""
+        x, y = sympy.symbols("x y")
+        at = {x: 0.8, y: 1.3}
+        want = sympy.hessian(BINARY[name](sympy)(x, y), (x, y)).evalf(30, subs=at)
+        got = HESSIANS[how](BINARY[name](ag))(0.8, 1.3)
+        for i in range(2):
+            for j in range(2):
+                assert close(got[i][j], float(want[i, j])), (i, j)
+
+    @pytest.mark.parametrize("how", sorted(HESSIANS))
+    def test_vs_reverse_over_reverse(self, how: str) -> None:
+        """Each composition equals jacobian(grad(f)) on Rosenbrock's first two axes."""
+
+        def f(x: Any, y: Any) -> Any:
+            return rosenbrock(x, y, 0.25)
+
+        want = jacobian(grad(f, None))(0.5, 1.5)
+        got = HESSIANS[how](f)(0.5, 1.5)
+        assert [[pytest.approx(v, rel=1e-12) for v in row] for row in got] == want
+
+    @pytest.mark.parametrize("how", sorted(HESSIANS))
+    def test_no_value_is_nan_on_both_sides(self, how: str) -> None:
+        """x**n at x = -2: d/dn has no value, so neither has any entry of its row or
+        column; d2/dx2 = n (n-1) x**(n-2) = 3 * 2 * (-2) = -12 (by hand)."""
+        h = HESSIANS[how](lambda x, n: x**n)(-2.0, 3.0)
+        assert h[0][0] == -12.0
+        assert all(math.isnan(v) for v in (h[0][1], h[1][0], h[1][1]))
+
+
+class TestJacfwdJacrev:
+    """jacfwd and jacrev: jacobian's layout and argnums, by forward and reverse mode."""
+
+    @pytest.mark.parametrize("jac", [jacfwd, jacrev])
+    def test_vector_function_vs_sympy(self, jac: Callable[..., Any]) -> None:
+        """The Jacobian of a function of two outputs equals sympy's."""
+
+        def f(m: ModuleType) -> Callable[[Any, Any, Any], Any]:
+            return lambda x, y, z: [x * m.sin(y) + z, m.exp(x * z) / (1 + y * y)]
+
+        syms = sympy.symbols("x y z")
+        point = (0.4, -1.1, 0.9)
+        want = sympy.Matrix(f(sympy)(*syms)).jacobian(syms)
+        want = want.evalf(30, subs=dict(zip(syms, point, strict=True)))
+        got = jac(f(ag))(*point)
+        assert len(got) == 2 and all(len(row) == 3 for row in got)
+        for i in range(2):
+            for j in range(3):
+                assert close(got[i][j], float(want[i, j]))
+
+    @pytest.mark.parametrize("jac", [jacfwd, jacrev])
+    def test_layouts(self, jac: Callable[..., Any]) -> None:
+        """Scalar output: a row; an int argnums drops the argument axis (by hand)."""
+        assert jac(lambda x, y: x * y)(3.0, 5.0) == [5.0, 3.0]
+        assert jac(lambda x, y: x * y, argnums=1)(3.0, 5.0) == 3.0
+        assert jac(lambda x, y: [x * y, x + y], argnums=0)(3.0, 5.0) == [5.0, 1.0]
+        assert jac(lambda x, y: [x * y, x + y], argnums=(1,))(3.0, 5.0) == [
+            [3.0],
+            [1.0],
+        ]
+
+    def test_exact_for_fractions(self) -> None:
+        """On Fractions jacfwd stays exact: (3 x**2 / y, -x**3 / y**2) by hand."""
+        from fractions import Fraction
+
+        got = jacfwd(lambda x, y: x**3 / y)(Fraction(1, 3), Fraction(2))
+        assert got == [Fraction(3, 9 * 2), -Fraction(1, 27 * 4)]
+
+    def test_bad_argument(self) -> None:
+        """A non-numeric argument differentiated is a TypeError naming it."""
+        with pytest.raises(TypeError, match=r"jacfwd\(<lambda>\): argument 0 .*str"):
+            jacfwd(lambda x: x)("a")
+
+
+class TestForwardOverReverse:
+    """jvp of functions that run a reverse pass: grad, vjp, backward."""
+
+    def test_jvp_of_grad_is_second_derivative(self) -> None:
+        """jvp(grad(sin)) at 1 along 1: (cos 1, -sin 1)."""
+        assert jvp(grad(ag.sin), (1.0,), (1.0,)) == (math.cos(1.0), -math.sin(1.0))
+
+    def test_jvp_of_vjp(self) -> None:
+        """The tangent of a pullback is the Hessian-vector product (by hand: x^2 y)."""
+
+        def pulled(x: Any, y: Any) -> Any:
+            return vjp(lambda a, b: a * a * b, x, y)[1](1.0)
+
+        # gradient (2xy, x^2); along (1, 0) its derivative is (2y, 2x) = (10, 6)
+        assert jvp(pulled, (3.0, 5.0), (1.0, 0.0)) == ([30.0, 9.0], [10.0, 6.0])
+
+    def test_jvp_of_backward(self) -> None:
+        """A function calling backward() on Values made from its input, under jvp."""
+
+        def slope(x: Any) -> Any:
+            v = Value(x)
+            (v * v * v + ag.exp(v)).backward()
+            return v.grad
+
+        value, tangent = jvp(slope, (0.5,), (1.0,))
+        assert close(value, 3 * 0.25 + math.exp(0.5))  # 3x^2 + e^x
+        assert close(tangent, 6 * 0.5 + math.exp(0.5))  # 6x + e^x
+
+    def test_hvp_by_forward_over_reverse(self) -> None:
+        """jvp(grad(f)) along v equals hvp(f) along v and sympy's H v."""
+        syms = sympy.symbols("x y z")
+        point, v = (0.5, 1.5, -0.7), (0.3, -1.0, 2.0)
+        want = sympy.hessian(rosenbrock(*syms), syms) * sympy.Matrix(v)
+        want = want.evalf(30, subs=dict(zip(syms, point, strict=True)))
+        got = jvp(grad(rosenbrock, None), point, v)[1]
+        reverse = hvp(rosenbrock, point, v)
+        for i in range(3):
+            assert close(got[i], float(want[i])) and close(reverse[i], float(want[i]))
+
+    def test_grad_closing_over_the_dual(self) -> None:
+        """d/dx of grad_y(x y**2) at y = 1: 2 x y = 6 at x = 3, slope 2 y = 2."""
+        got = jvp(lambda x: grad(lambda y: x * y * y)(1.0), (3.0,), (1.0,))
+        assert got == (6.0, 2.0)
+
+    def test_hips_style_check_of_a_pullback(self) -> None:
+        """jvp of (x, v) -> v f'(x), the way HIPS checks a vjp: v f'' tx + f' tv."""
+
+        def f(x: Any) -> Any:
+            return ag.sin(x) * x
+
+        def g(x: Any, v: Any) -> Any:
+            return vjp(f, x)[1](v)[0]
+
+        x, v, tx, tv = 0.7, 1.3, 0.5, -2.0
+        d1 = math.cos(x) * x + math.sin(x)  # f' by hand
+        d2 = 2 * math.cos(x) - math.sin(x) * x  # f'' by hand
+        value, tangent = jvp(g, (x, v), (tx, tv))
+        assert close(value, v * d1) and close(tangent, v * d2 * tx + d1 * tv)
+
+    def test_third_order_mixed(self) -> None:
+        """jacfwd(jacfwd(jacrev)) of x**4 at 2: 24 x = 48 (by hand)."""
+        f = jacfwd(jacfwd(jacrev(lambda x: x**4, 0), 0), 0)
+        assert f(2.0) == 48.0
 
 
 class TestVsFiniteDifferences:

@@ -306,6 +306,31 @@ class TestGuards:
         assert g.value_and_grad(-1.0) == (3.0, (-3.0,))
         assert g.ntraces == 2  # both paths are cached
 
+    def test_branch_on_equality(self) -> None:
+        """A branch on == is a guard: each side is traced once, then replayed."""
+
+        def h(x: Any) -> Any:
+            return x * 2 if x == 1.0 else x * x
+
+        g = trace(h, 1.0)
+        assert g.value_and_grad(1.0) == (2.0, (2.0,))  # 2x; slope 2
+        assert g.value_and_grad(3.0) == (9.0, (6.0,))  # x*x; slope 2x
+        assert g.ntraces == 2
+        assert g.value_and_grad(1.0) == (2.0, (2.0,))
+        assert g.value_and_grad(4.0) == (16.0, (8.0,))
+        assert g.ntraces == 2  # both paths are cached
+
+    def test_branch_on_inequality_of_two_arguments(self) -> None:
+        """x != y decides between two formulas, re-traced when the answer changes."""
+
+        def h(x: Any, y: Any) -> Any:
+            return x / y if x != y else x + y
+
+        g = trace(h, 1.0, 2.0)
+        assert g.value_and_grad(3.0, 3.0) == (6.0, (1.0, 1.0))
+        assert g.value_and_grad(1.0, 4.0) == (0.25, (0.25, -1 / 16))
+        assert g.ntraces == 2
+
     @pytest.mark.parametrize(
         "f",
         [
