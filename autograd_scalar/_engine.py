@@ -221,6 +221,20 @@ def _is_number(x: object) -> bool:
     return type(x) is float or type(x) is int or isinstance(x, numbers.Real)
 
 
+def _plain(x: Any) -> Any:
+    """A numpy scalar as the Python number of the same value (``bool_`` as ``bool``);
+    any other number as it is. Done where numbers enter (``Value()``, operands,
+    seeds), so a numpy scalar follows Python's semantics (``1.0 / 0`` raises, ints
+    do not wrap). numpy is recognised by its module, never imported."""
+    if type(x).__module__ == "numpy":
+        item = getattr(x, "item", None)
+        if item is not None:
+            out = item()
+            if type(out) in (float, int, bool):  # not longdouble: no Python type
+                return out
+    return x
+
+
 def _describe(x: object) -> str:
     return repr(x.data) if isinstance(x, Value) else repr(x)
 
@@ -321,7 +335,7 @@ class Primitive:
                 datas.append(x.data)
                 lifted = True
             elif _is_number(x):
-                datas.append(x)
+                datas.append(_plain(x))
             else:
                 # A foreign operand type may apply primitives itself, through this
                 # protocol (forward mode's dual numbers do); the engine knows no type.
@@ -335,7 +349,11 @@ class Primitive:
         data = self.forward(args, datas)
         if not lifted:
             return data
-        return _record(self, data, args)
+        # Constants are kept as the numbers the forward saw (a numpy scalar plain).
+        operands = [
+            x if isinstance(x, Value) else d for x, d in zip(args, datas, strict=True)
+        ]
+        return _record(self, data, operands)
 
     def method(self, reflected: bool = False) -> Callable[..., Any]:
         """This primitive as a ``Value`` method (an operator, or ``x.exp()``).
@@ -356,13 +374,15 @@ class Primitive:
             out = self.fn(*datas)
         except (ArithmeticError, ValueError) as err:
             raise _forward_error(self, err, args) from None
+        if type(out) is float or type(out) is int:
+            return out
         if not _is_number(out):  # a user primitive's forward returned a non-number
             shown = ", ".join(_describe(x) for x in args)
             raise TypeError(
                 f"{self.name}({shown}) returned {type(out).__name__} {out!r}, "
                 "not a real number"
             )
-        return out
+        return _plain(out)
 
 
 if TYPE_CHECKING:
@@ -447,9 +467,15 @@ def _binary_method(op: Primitive, reflected: bool) -> Callable[[Value, Any], Any
     new = _new
 
     def binary(x: Value, y: Any) -> Any:
-        yd = y.data if type(y) is value else _operand(y)
-        if yd is NotImplemented:
-            return yd
+        if type(y) is value:
+            yd = y.data
+        else:
+            yd = _operand(y)
+            if yd is not y:  # y is not a float or an int
+                if yd is NotImplemented:
+                    return yd
+                if not isinstance(y, value):
+                    y = yd  # a numpy scalar is kept as the Python number
         try:
             data = fn(x.data, yd)
         except (ArithmeticError, ValueError) as err:
@@ -468,6 +494,8 @@ def _binary_method(op: Primitive, reflected: bool) -> Callable[[Value, Any], Any
         xd = _operand(x)
         if xd is NotImplemented:
             return xd
+        if not isinstance(x, Value):
+            x = xd  # a numpy scalar is kept as the Python number
         try:
             data = fn(xd, y.data)
         except (ArithmeticError, ValueError) as err:
@@ -582,7 +610,7 @@ def _operand(y: Any) -> Any:
     if isinstance(y, Value):  # before the slower ABC check: a subclass of Value
         return y.data
     if isinstance(y, numbers.Real):
-        return y
+        return _plain(y)
     return NotImplemented
 
 
@@ -703,6 +731,8 @@ class Value(_Methods):
     _b: Any
 
     def __init__(self, data: float, label: str = "") -> None:
+        if type(data) is not float and type(data) is not int:
+            data = _plain(data)
         if not _is_number(data) or isinstance(data, Value):
             hint = " (use .detach() to copy a Value)" if isinstance(data, Value) else ""
             raise TypeError(
@@ -855,8 +885,10 @@ class Value(_Methods):
             raise TypeError(
                 f"backward() gradient must be a number or Value, got {gradient!r}"
             )
+        elif create_graph and isinstance(gradient, Value):
+            seed = gradient
         else:
-            seed = gradient if create_graph else _data(gradient)
+            seed = _operand(gradient)  # the number (a numpy scalar made plain)
         _backward(self, seed, create_graph)
 
     def zero_grad(self) -> None:

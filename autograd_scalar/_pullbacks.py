@@ -18,6 +18,7 @@ with; it alone serves beyond two operands.
 from __future__ import annotations
 
 import math
+import weakref
 from typing import Any
 
 from . import _engine
@@ -169,6 +170,14 @@ def _function(
     ]
 
 
+def _forget(file: str, entry: tuple[Any, ...]) -> None:
+    """Drop a collected primitive's source from ``linecache`` (unless replaced)."""
+    import linecache
+
+    if linecache.cache.get(file) is entry:
+        del linecache.cache[file]
+
+
 def generate(op: Primitive) -> tuple[_Pullback, _Walk]:
     """Write and compile ``op``'s pullback and walk (the reference beyond two inputs).
 
@@ -189,8 +198,11 @@ def generate(op: Primitive) -> tuple[_Pullback, _Walk]:
     import linecache  # here, not at the top: importing the package generates nothing
 
     file = f"<pullback of {op.name}>"
-    # Registered, so that a traceback through a rule shows the line that failed.
-    linecache.cache[file] = (len(source), None, source.splitlines(True), file)
+    # Registered, so that a traceback through a rule shows the line that failed;
+    # forgotten with the primitive (a user primitive can be collected).
+    entry = (len(source), None, source.splitlines(True), file)
+    linecache.cache[file] = entry
+    weakref.finalize(op, _forget, file, entry)
     scope = dict(names.namespace)
     exec(compile(source, file, "exec"), scope)
     return scope["pullback"], scope["walk"]

@@ -101,6 +101,11 @@ def primitive(
     differentiation, exactly like a built-in one. ``domain`` (a predicate on the
     inputs) says where it is smooth, for ``check_grad`` and the test strategies.
 
+    A partial must return a real number (on numbers) or a Value (on Values): any
+    other result (an array, a complex number, a string) is a ``TypeError`` naming
+    the primitive. The primitive stays registered under its name (so a saved graph
+    using it loads) until ``unregister(name)``.
+
     >>> cube = primitive(lambda x: x**3, lambda x: 3 * x**2, name="cube")
     >>> x = Value(2.0)
     >>> y = cube(x)
@@ -113,15 +118,51 @@ def primitive(
         raise TypeError(f"primitive {name!r}: forward and partials must be callable")
     if name in _BUILTIN:
         raise ValueError(f"primitive {name!r}: a built-in primitive has that name")
-    wrapped = tuple(_ignoring_ans(p) for p in partials)
+    wrapped = tuple(_checked_partial(name, k, p) for k, p in enumerate(partials))
     prim = Primitive(name, forward, wrapped, domain)
     _REGISTRY[name] = prim  # a user may redefine their own primitive (a notebook rerun)
     return prim
 
 
-def _ignoring_ans(partial: Callable[..., Any]) -> Partial:
+def unregister(name: str) -> None:
+    """Forget the user primitive registered as ``name``.
+
+    It leaves ``registered()``, and once nothing else refers to it (no graph, no
+    variable), it is freed with its generated code. Graphs already built with it
+    keep working. A program that makes primitives under ever new names calls this
+    to keep the registry bounded.
+
+    >>> double = primitive(lambda x: 2 * x, lambda x: 2, name="double")
+    >>> unregister("double")
+    >>> "double" in registered()
+    False
+    """
+    if name in _BUILTIN:
+        raise ValueError(f"unregister({name!r}): a built-in primitive stays")
+    if name not in _REGISTRY:
+        raise KeyError(f"unregister({name!r}): no user primitive has that name")
+    del _REGISTRY[name]
+
+
+def _checked_partial(name: str, k: int, partial: Callable[..., Any]) -> Partial:
+    """A user's partial of the inputs as a rule of ``(ans, *inputs)``, whose result
+    on numbers is checked to be a real number (built-in rules pay nothing)."""
+
+    # Called by the generated pullback, not inlined: the check runs on every backward.
+    @called
     def rule(ans: Any, *args: Any) -> Any:
-        return partial(*args)
+        out = partial(*args)
+        if type(out) is float or type(out) is int:
+            return out
+        if not all(map(_engine._is_number, args)):
+            return out  # on Values (create_graph), dual numbers or placeholders
+        if _engine._is_number(out):
+            return _engine._plain(out)  # a numpy scalar: the Python number
+        shown = ", ".join(repr(x) for x in args)
+        raise TypeError(
+            f"primitive {name!r}: partial {k} at ({shown}) returned "
+            f"{type(out).__name__} {out!r}, not a real number"
+        )
 
     return rule
 
