@@ -130,3 +130,129 @@ class TestUnregister:
             ag.unregister("exp")
         with pytest.raises(KeyError, match="no_such_prim"):
             ag.unregister("no_such_prim")
+
+
+# Second derivatives at every rule's kinks and edges. Each row: the primitive, a
+# function of one variable through it, the point, and how the expected value is
+# derived independently: sympy's one-sided limit of the second (and third)
+# derivative, from the side where the function is defined (or both sides of a kink).
+# Rows whose point has no value at all raise; rows at a point with no derivative by
+# convention (atan2 at the origin) say so.
+def _edge_rows() -> list[tuple[str, Any, float, Any, str]]:
+    def sqrt_form(sp: Any, x: Any) -> Any:
+        return sp.sqrt(x)
+
+    return [
+        ("sqrt", ag.sqrt, 0.0, sqrt_form, "+"),
+        ("pow", lambda x: x**0.5, 0.0, lambda sp, x: x ** sp.Rational(1, 2), "+"),
+        ("pow", lambda x: x ** (1 / 3), 0.0, lambda sp, x: sp.cbrt(x), "+"),
+        ("pow", lambda x: x**1.5, 0.0, lambda sp, x: x ** sp.Rational(3, 2), "+"),
+        ("pow", lambda x: x**2.5, 0.0, lambda sp, x: x ** sp.Rational(5, 2), "+"),
+        ("pow", lambda x: x**1, 0.0, lambda sp, x: x, "+-"),
+        ("pow", lambda x: x**0, 0.0, lambda sp, x: x**0, "+-"),
+        ("pow", lambda y: 0.0**y, 0.0, lambda sp, y: sp.Integer(0) ** y, "+"),
+        ("abs", abs, 0.0, lambda sp, x: sp.Abs(x), "+-"),
+        ("relu", ag.relu, 0.0, lambda sp, x: sp.Max(x, 0), "+-"),
+        (
+            "maximum",
+            lambda x: ag.maximum(x, 0.0),
+            0.0,
+            lambda sp, x: sp.Max(x, 0),
+            "+-",
+        ),
+        (
+            "minimum",
+            lambda x: ag.minimum(x, 0.0),
+            0.0,
+            lambda sp, x: sp.Min(x, 0),
+            "+-",
+        ),
+        ("hypot", lambda x: ag.hypot(x, 0.0), 0.0, lambda sp, x: sp.Abs(x), "+-"),
+        (
+            "_limit_div",
+            lambda v: ag._rules._limit_div(1.0, v),
+            0.0,
+            lambda sp, v: 1 / v,
+            "+",
+        ),
+        ("tanh", ag.tanh, 1000.0, lambda sp, x: sp.tanh(x), "oo"),
+        ("sigmoid", ag.sigmoid, -1000.0, lambda sp, x: 1 / (1 + sp.exp(-x)), "-oo"),
+        ("softplus", ag.softplus, 1000.0, lambda sp, x: sp.log(1 + sp.exp(x)), "oo"),
+    ]
+
+
+EDGE_ROWS = _edge_rows()
+# Points where the function has no value: differentiating there raises, at any order.
+NO_VALUE = [
+    ("log", ag.log, 0.0, ValueError),
+    ("log1p", ag.log1p, -1.0, ValueError),
+    ("truediv", lambda y: 1.0 / y, 0.0, ZeroDivisionError),
+    ("pow", lambda x: x**-0.5, 0.0, ZeroDivisionError),
+]
+
+
+def _expected(sp: Any, form: Any, point: float, side: str, order: int) -> float:
+    """sympy's limit of the order-th derivative at the point, from ``side``."""
+    x = sp.Symbol("x", real=True)
+    d = sp.diff(form(sp, x), x, order)
+    if side in ("oo", "-oo"):  # at ±1000 the true value underflows: the limit
+        return float(sp.limit(d, x, sp.oo if side == "oo" else -sp.oo))
+    limits = {float(sp.limit(d, x, sp.Float(point), s)) for s in side}
+    assert len(limits) == 1, f"no two-sided limit: {limits}"  # a kink's convention
+    return limits.pop()
+
+
+class TestHigherDerivativesAtEdges:
+    """Second and third derivatives at kinks and edges are the one-sided limits."""
+
+    sp = pytest.importorskip("sympy")
+
+    @pytest.mark.parametrize(("name", "f", "point", "form", "side"), EDGE_ROWS)
+    def test_second_derivative(
+        self, name: str, f: Any, point: float, form: Any, side: str
+    ) -> None:
+        """grad(grad(f)) at the point is sympy's limit (sqrt''(0) = -inf)."""
+        want = _expected(self.sp, form, point, side, 2)
+        got = ag.grad(ag.grad(f))(point)
+        assert got == pytest.approx(want, abs=1e-300), (name, got, want)
+
+    @pytest.mark.parametrize(("name", "f", "point", "form", "side"), EDGE_ROWS)
+    def test_third_derivative(
+        self, name: str, f: Any, point: float, form: Any, side: str
+    ) -> None:
+        """grad(grad(grad(f))) at the point is sympy's limit (sqrt'''(0) = +inf)."""
+        want = _expected(self.sp, form, point, side, 3)
+        got = ag.grad(ag.grad(ag.grad(f)))(point)
+        assert got == pytest.approx(want, abs=1e-300), (name, got, want)
+
+    @pytest.mark.parametrize(("name", "f", "point", "error"), NO_VALUE)
+    def test_no_value_raises(self, name: str, f: Any, point: float, error: Any) -> None:
+        """Where the function has no value, every order raises its error."""
+        for h in (f, ag.grad(f), ag.grad(ag.grad(f))):
+            with pytest.raises(error):
+                h(point)
+
+    def test_atan2_origin_is_nan_at_every_order(self) -> None:
+        """atan2 has no derivative at the origin: nan at orders 1, 2 and 3."""
+        f = lambda y: ag.atan2(y, 0.0)  # noqa: E731 -- a one-line function of y
+        for h in (ag.grad(f), ag.grad(ag.grad(f)), ag.grad(ag.grad(ag.grad(f)))):
+            assert math.isnan(h(0.0))
+
+    def test_tan_near_its_pole(self) -> None:
+        """tan'' at the float nearest pi/2 matches sympy's 2 tan sec^2 there."""
+        sp = self.sp
+        x = sp.Symbol("x")
+        p = math.pi / 2
+        want = float(sp.diff(sp.tan(x), x, 2).evalf(60, subs={x: sp.Float(p, 60)}))
+        assert ag.grad(ag.grad(ag.tan))(p) == pytest.approx(want, rel=1e-9)
+
+    def test_every_rule_with_an_edge_is_in_the_table(self) -> None:
+        """Each built-in primitive with a domain (a kink or edge) has a row here."""
+        covered = {row[0] for row in EDGE_ROWS} | {row[0] for row in NO_VALUE}
+        covered |= {"atan2", "tan"}
+        with_edges = {
+            name
+            for name, p in ag.registered().items()
+            if name in ag._rules._BUILTIN and p.domain is not None
+        }
+        assert with_edges <= covered, sorted(with_edges - covered)
