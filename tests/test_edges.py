@@ -232,6 +232,11 @@ class TestHigherDerivativesAtEdges:
             with pytest.raises(error):
                 h(point)
 
+    def test_hessian_of_sqrt_at_zero(self) -> None:
+        """hessian (the CLI's --hessian) of sqrt and x**0.5 at 0 is -inf, not 0."""
+        assert ag.hessian(ag.sqrt)(0.0) == [[-math.inf]]
+        assert ag.hessian(lambda x: x**0.5)(0.0) == [[-math.inf]]
+
     def test_atan2_origin_is_nan_at_every_order(self) -> None:
         """atan2 has no derivative at the origin: nan at orders 1, 2 and 3."""
         f = lambda y: ag.atan2(y, 0.0)  # noqa: E731 -- a one-line function of y
