@@ -320,6 +320,19 @@ class Primitive:
     def __deepcopy__(self, memo: dict[int, Any]) -> Primitive:
         return self
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Saved by its registered name, looked up again when loaded: its functions
+        # (lambdas, generated code) need not pickle, and a loaded graph runs this
+        # process's rules.
+        if _find_primitive[0](self.name) is not self:
+            import pickle
+
+            raise pickle.PicklingError(
+                f"primitive {self.name!r} is not the one registered under its name, "
+                "so it cannot be saved by name (make it with primitive())"
+            )
+        return (_load_primitive, (self.name,))
+
     def __repr__(self) -> str:
         return f"<primitive {self.name}/{self.arity}>"
 
@@ -907,8 +920,124 @@ class Value(_Methods):
     def __pos__(self) -> Value:
         return self  # +x is x: no operation, no node
 
+    # -- saving and copying --------------------------------------------------------
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return (self.data, self.grad, self.label, self._op, self._a, self._b)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.data, self.grad, label, self._op, self._a, self._b = state
+        if label:
+            self._label = label
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle this Value with its whole graph, shared nodes once, at any depth.
+
+        Saving a node's operands inside its state would make the pickler recurse
+        once per level of the graph. Instead, the first node of a graph to be saved
+        lists every node it depends on in topological order before its own state:
+        each is saved as its state alone, its operands already saved (so pickle
+        refers to them), and the list ends with a marker saying the graph is done.
+        """
+        state = (self.data, self.grad, self.label, self._op, self._a, self._b)
+        if self._op is None:
+            return (_load_value, (), state)
+        stack: list[set[Value]] = _SAVING.__dict__.setdefault("stack", [])
+        for nodes in stack:
+            if self in nodes:
+                return (_load_value, (), state)
+        order = toposort(self)
+        order.pop()  # self, saved last
+        nodes = set(order)
+        stack.append(nodes)
+        return (_load_value, (*order, _EndOfAncestors(stack, nodes)), state)
+
+    def __copy__(self) -> Value:
+        """A new Value with the same data, grad, label and operands (not copied)."""
+        new = _new(Value)
+        new.__setstate__(self.__getstate__())
+        return new
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        """Copy this Value and its whole graph (shared nodes stay shared), iteratively.
+
+        The operations are not copied: a copied node is made by the same primitive.
+        """
+        import copy
+
+        for node in toposort(self):
+            if id(node) in memo:
+                continue
+            new = _new(Value)
+            memo[id(node)] = new
+            new.data = copy.deepcopy(node.data, memo)
+            new.grad = copy.deepcopy(node.grad, memo)
+            if node.label:
+                new._label = node.label
+            new._op = node._op
+            a, b = node._a, node._b
+            new._a = a if a is None else copy.deepcopy(a, memo)
+            new._b = b if b is None else copy.deepcopy(b, memo)
+        return memo[id(self)]  # type: ignore[no-any-return]  # the copy made above
+
 
 _new = object.__new__
+
+
+# -------------------------------------------------------------------------------------
+# Saving and copying a graph, without recursion on its depth
+# -------------------------------------------------------------------------------------
+
+# Finds a registered primitive by name; the rule table installs its registry's lookup.
+_find_primitive: list[Callable[[str], Primitive | None]] = [lambda name: None]
+
+
+def _load_primitive(name: str) -> Primitive:
+    """The primitive registered as ``name`` in this process (loading a pickle)."""
+    found = _find_primitive[0](name)
+    if found is None:
+        raise ValueError(
+            f"cannot load a graph using primitive {name!r}: no primitive of that "
+            "name is registered in this process (define it with primitive() first)"
+        )
+    return found
+
+
+# The nodes whose ancestors a pickler is saving right now (per thread), innermost
+# graph last: each of them is saved as its own state alone.
+_SAVING = _thread._local()
+
+
+def _load_value(*ancestors: Any) -> Value:
+    """An empty Value for the pickle to fill (its ancestors were loaded first)."""
+    return _new(Value)
+
+
+class _EndOfAncestors:
+    """Last in a pickled node's list of ancestors: once the pickler reaches it, all
+    of them have been saved, and their set leaves the stack. If pickling stops
+    before (an error), the pickler drops it, and the set leaves the stack then."""
+
+    __slots__ = ("nodes", "stack")
+
+    def __init__(self, stack: list[set[Value]], nodes: set[Value]) -> None:
+        self.stack = stack
+        self.nodes = nodes
+
+    def _done(self) -> None:
+        stack = self.stack
+        for i in range(len(stack) - 1, -1, -1):
+            if stack[i] is self.nodes:
+                del stack[i]
+                return
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        self._done()
+        return (tuple, ())  # loads as (), an argument _load_value ignores
+
+    def __del__(self) -> None:
+        self._done()
+
 
 Observer = Callable[[str, "Value", Any, Any], None]
 _OBSERVER: ContextVar[Observer | None] = ContextVar(

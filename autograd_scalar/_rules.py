@@ -46,6 +46,7 @@ _engine._generator[0] = _generate  # the engine asks this for each primitive's c
 
 _REGISTRY: dict[str, Primitive] = {}
 _BUILTIN: set[str] = set()
+_engine._find_primitive[0] = _REGISTRY.get  # a pickled graph's operations, by name
 
 
 @overload
