@@ -1126,9 +1126,20 @@ def toposort(root: Value) -> list[Value]:
 
 
 class _Visited(int):
-    """A zero unique to one backward pass (see ``_interior_toposort``)."""
+    """A zero unique to one backward pass (see ``_interior_toposort``).
 
-    __slots__ = ()
+    It also carries the pass's record, for the generated pullbacks: ``saved``, the
+    grad each visited interior node had before the pass (when not the fresh 0), and
+    ``touched``, the leaves whose sum so far is kept in their ``_a`` slot.
+    """
+
+    saved: dict[Value, Any]
+    touched: list[Value]
+
+    def record(self, saved: dict[Value, Any], touched: list[Value]) -> _Visited:
+        self.saved = saved
+        self.touched = touched
+        return self
 
 
 # The backward pass's sort, an iterative depth-first search that emits a node once
@@ -1145,12 +1156,20 @@ class _Visited(int):
 # chain of a million operations is one spine. A node with two operands to visit ends
 # its spine, which waits on the stack (under ``_EXIT``) until both are emitted,
 # unless one of them can be emitted at once.
-def _interior_toposort(root: Value) -> list[Value]:
+def _interior_toposort(
+    root: Value,
+    saved: dict[Value, Any] | None = None,
+    touched: list[Value] | None = None,
+) -> list[Value]:
     """The interior nodes below ``root`` (itself included), inputs before consumers.
 
-    The backward pass's own sort: it marks each node it visits (see above).
+    The backward pass's own sort: it marks each node it visits (see above), keeping
+    in ``saved`` the grad it had, unless that was the fresh 0.
     """
-    zero = _Visited()
+    if saved is None:
+        saved = {}
+    zero = _Visited().record(saved, [] if touched is None else touched)
+    fresh = _FRESH
     order: list[Value] = []
     emit = order.append
     stack: list[Any] = [root]
@@ -1167,6 +1186,8 @@ def _interior_toposort(root: Value) -> list[Value]:
         spine: list[Value] | None = []
         grow = spine.append  # type: ignore[union-attr]  # spine is a list here
         while True:
+            if node.grad is not fresh:  # put back if the pass fails
+                saved[node] = node.grad
             node.grad = zero
             grow(node)
             a = node._a
@@ -1215,6 +1236,8 @@ def _interior_toposort(root: Value) -> list[Value]:
                             or y.grad is zero
                         )
                     if ready:
+                        if b.grad is not fresh:
+                            saved[b] = b.grad
                         b.grad = zero
                         emit(b)
                     else:
@@ -1257,25 +1280,98 @@ _EXIT: Final = object()  # on the search stack: "the spine below me is complete"
 _PASS_LOCK = _thread.RLock()  # threading.RLock, without importing threading
 
 
+class _Pass:
+    """What a backward pass changed, so that a pass that fails can be undone."""
+
+    __slots__ = ("chain_end", "root", "saved", "sort_root", "sorted", "touched")
+
+    def __init__(self, root: Value) -> None:
+        self.root = root
+        self.saved: dict[Value, Any] = {root: root.grad}  # old grads, where not 0
+        self.touched: list[Value] = []  # leaves whose sum is kept in _a
+        self.chain_end: Value | None = None  # the chain's walks reached this node
+        self.sort_root: Value | None = None  # the sort started here...
+        self.sorted = False  # ... and finished
+
+
 def _backward(root: Value, seed: Any, create_graph: bool) -> None:
-    """Reverse mode: run each node's local chain rule once, consumers first."""
+    """Reverse mode: run each node's local chain rule once, consumers first.
+
+    All or nothing: if anything raises (a rule, or KeyboardInterrupt), every grad
+    is put back as it was before the call, and the exception goes on unchanged.
+    """
     with _PASS_LOCK:
         if root._op is None:
             root.grad = root.grad + seed
             return
-        if not create_graph:
+        record = _Pass(root)
+        try:
+            if not create_graph:
+                root.grad = seed
+                rest = _backward_chain(root, record)
+                if rest is None:
+                    _commit(record.touched)
+                    return
+                root, seed = rest, rest.grad
+                # Its grad is this pass's (its old one is in saved, unless 0): the
+                # sort must not take the new one for the old.
+                rest.grad = _FRESH
+            record.sort_root = root
+            order = _interior_toposort(root, record.saved, record.touched)
+            record.sorted = True
+            zero = root.grad
             root.grad = seed
-            rest = _backward_chain(root)
-            if rest is None:
-                return
-            root, seed = rest, rest.grad
-        order = _interior_toposort(root)
-        zero = root.grad
-        root.grad = seed
-        _run_pullbacks(order, zero, create_graph)
+            _run_pullbacks(order, zero, create_graph)
+            _commit(record.touched)
+        except BaseException:
+            _rollback(record)
+            raise
 
 
-def _backward_chain(node: Value) -> Value | None:
+def _commit(touched: list[Value]) -> None:
+    """The pass has run: each touched leaf's sum (in ``_a``) becomes its grad."""
+    for leaf in touched:
+        leaf.grad = leaf._a
+        leaf._a = None
+
+
+def _rollback(record: _Pass) -> None:
+    """Put back every grad a failed pass changed (no mark of the pass left)."""
+    for leaf in record.touched:
+        leaf._a = None  # its grad was never written
+    saved = record.saved
+    visited: list[Value] = []
+    if record.chain_end is not None:
+        # The walks visited the nodes from the root down to chain_end, each the one
+        # interior operand of the one before; the one after it may have been marked.
+        node = record.root
+        while True:
+            visited.append(node)
+            if node is record.chain_end:
+                break
+            node = next(x for x in node._inputs() if _is_interior(x))
+        after = next((x for x in node._inputs() if _is_interior(x)), None)
+        if after is not None and type(after.grad) is _Visited:
+            visited.append(after)
+    else:
+        visited.append(record.root)
+    if record.sort_root is not None:
+        for node in toposort(record.sort_root):
+            # Before the sort finished, the nodes it visited are those it marked.
+            if _is_interior(node) and (record.sorted or type(node.grad) is _Visited):
+                visited.append(node)
+    for node in visited:
+        node.grad = saved.get(node, _FRESH)
+    for leaf in list(saved):  # leaves written directly (create_graph's pullbacks)
+        if leaf._op is None:
+            leaf.grad = saved[leaf]
+
+
+def _is_interior(x: Any) -> bool:
+    return isinstance(x, Value) and x._op is not None
+
+
+def _backward_chain(node: Value, record: _Pass) -> Value | None:
     """Run the pullbacks down the chain that starts at ``node``, without a sort.
 
     While each node has one operand still to visit (a chain: ``y = tanh(y*a + b)``
@@ -1283,21 +1379,30 @@ def _backward_chain(node: Value) -> Value | None:
     can run next. Returns the first node with two operands to visit, whose graph
     needs the sort (its ``grad`` is complete), or None when the chain is all.
     """
-    zero = _Visited()  # this walk's mark, as in _interior_toposort
-    while True:
-        walk = node._op._walk  # type: ignore[union-attr]  # interior: has _op
-        follow = walk(node, zero)
-        if follow is None:
-            return None
-        if follow is _SPLIT:
-            return node
-        node = follow
+    zero = _Visited().record(record.saved, record.touched)  # this walk's mark
+    try:
+        while True:
+            walk = node._op._walk  # type: ignore[union-attr]  # interior: has _op
+            follow = walk(node, zero)
+            if follow is None:
+                return None
+            if follow is _SPLIT:
+                return node
+            node = follow
+    finally:
+        record.chain_end = node  # (try costs nothing in the loop, Python 3.11)
 
 
 def _run_pullbacks(order: list[Value], zero: Any, create_graph: bool) -> None:
     """Run every node's local chain rule, consumers first (``order`` from the sort)."""
     if create_graph:
+        # Leaves are written directly here: their old grads are kept first, so that
+        # a pass that fails can put them back (see _rollback).
+        saved = zero.saved if type(zero) is _Visited else {}
         for node in reversed(order):
+            for x in node._inputs():
+                if isinstance(x, Value) and x._op is None and x not in saved:
+                    saved[x] = x.grad
             pullback(node, node.grad, True)
     else:
         _backward_numbers(order, zero)
@@ -1326,9 +1431,10 @@ def _gradients(
     reached) and whether they were built as Values.
     """
     with _PASS_LOCK:
-        ops = [w._op for w in wrt]
+        ops = [(w._op, w._a) for w in wrt]
         for w in wrt:
             w._op = None
+            w._a = None  # a leaf for this pass: its _a holds its sum (see _commit)
         try:
             order = [] if root._op is None else _interior_toposort(root)
             leaves = {root} if root._op is None else set()
@@ -1352,15 +1458,19 @@ def _gradients(
                     leaf.grad = 0
                 zero = root.grad  # this pass's mark (see _interior_toposort)
                 root.grad = seed
-                _run_pullbacks(order, zero, create_graph)
+                try:
+                    _run_pullbacks(order, zero, create_graph)
+                finally:
+                    _commit(zero.touched if type(zero) is _Visited else [])
                 zero = _data(seed) * 0
                 grads = [w.grad if w in leaves else zero for w in wrt]
             finally:
                 for leaf, grad in saved:
                     leaf.grad = grad
         finally:
-            for w, op in zip(reversed(wrt), reversed(ops), strict=True):
+            for w, (op, a) in zip(reversed(wrt), reversed(ops), strict=True):
                 w._op = op
+                w._a = a
     return grads, create_graph
 
 

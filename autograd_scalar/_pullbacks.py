@@ -123,12 +123,29 @@ def _branch(
                 "        return _SPLIT",
                 "    _n = _b",
             ]
-        lines += ["if _n is not None:", "    _n.grad = _zero"]
+        lines += [
+            "if _n is not None:",
+            "    if _n.grad is not _fresh:  # kept, to be put back if the pass fails",
+            "        _zero.saved[_n] = _n.grad",
+            "    _n.grad = _zero",
+        ]
     for k, operand in zip(ks, values, strict=True):
+        # A leaf's sum is kept in its unused _a slot (starting from its grad) and
+        # becomes its grad when the whole pass has run (_engine._commit): a pass
+        # that fails leaves every leaf's grad as it was.
         lines += [
             f"_s = {steps[k][0]}",
-            f"_o = {operand}.grad",
-            f"{operand}.grad = _s if _o is _zero or _o is _fresh else _o + _s",
+            f"if {operand}._op is None:",
+            f"    _o = {operand}._a",
+            "    if _o is None:",
+            f"        _zero.touched.append({operand})",
+            f"        _o = {operand}.grad",
+            f"        {operand}._a = _s if _o is _fresh else _o + _s",
+            "    else:",
+            f"        {operand}._a = _o + _s",
+            "else:",
+            f"    _o = {operand}.grad",
+            f"    {operand}.grad = _s if _o is _zero or _o is _fresh else _o + _s",
         ]
     if walk:
         lines.append("return _n")
