@@ -13,6 +13,8 @@ import pytest
 import autograd_scalar as ag
 from autograd_scalar import Value
 
+pytestmark = pytest.mark.usefixtures("forget_user_primitives")
+
 
 class TestNumpyScalars:
     """A numpy scalar behaves exactly as the Python number of the same value."""

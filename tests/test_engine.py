@@ -825,6 +825,7 @@ def _snapshot(root: Value) -> list[tuple[int, Any, Any]]:
     return [(id(n), n.grad, n._a) for n in _engine.toposort(root)]
 
 
+@pytest.mark.usefixtures("forget_user_primitives")
 class TestAllOrNothing:
     """A backward pass that raises leaves every grad as it was before the call."""
 

@@ -13,6 +13,8 @@ import autograd_scalar as ag
 from autograd_scalar import Value, _engine
 from autograd_scalar._engine import toposort
 
+pytestmark = pytest.mark.usefixtures("forget_user_primitives")
+
 DEPTH = 200_000  # far past the recursion limit; the 1,000,000 case is the same code
 
 
