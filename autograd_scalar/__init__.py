@@ -23,7 +23,7 @@ from ._engine import (
     no_grad,
     stop_gradient,
 )
-from ._rules import primitive, registered
+from ._rules import primitive, registered, unregister
 from .forward import jvp
 from .functional import (
     grad,
@@ -66,6 +66,7 @@ __all__ = [
     "stop_gradient",
     "to_sympy",
     "trace",
+    "unregister",
     "value_and_grad",
     "vjp",
 ]

@@ -221,6 +221,20 @@ def _is_number(x: object) -> bool:
     return type(x) is float or type(x) is int or isinstance(x, numbers.Real)
 
 
+def _plain(x: Any) -> Any:
+    """A numpy scalar as the Python number of the same value (``bool_`` as ``bool``);
+    any other number as it is. Done where numbers enter (``Value()``, operands,
+    seeds), so a numpy scalar follows Python's semantics (``1.0 / 0`` raises, ints
+    do not wrap). numpy is recognised by its module, never imported."""
+    if type(x).__module__ == "numpy":
+        item = getattr(x, "item", None)
+        if item is not None:
+            out = item()
+            if type(out) in (float, int, bool):  # not longdouble: no Python type
+                return out
+    return x
+
+
 def _describe(x: object) -> str:
     return repr(x.data) if isinstance(x, Value) else repr(x)
 
@@ -306,6 +320,19 @@ class Primitive:
     def __deepcopy__(self, memo: dict[int, Any]) -> Primitive:
         return self
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Saved by its registered name, looked up again when loaded: its functions
+        # (lambdas, generated code) need not pickle, and a loaded graph runs this
+        # process's rules.
+        if _find_primitive[0](self.name) is not self:
+            import pickle
+
+            raise pickle.PicklingError(
+                f"primitive {self.name!r} is not the one registered under its name, "
+                "so it cannot be saved by name (make it with primitive())"
+            )
+        return (_load_primitive, (self.name,))
+
     def __repr__(self) -> str:
         return f"<primitive {self.name}/{self.arity}>"
 
@@ -324,7 +351,7 @@ class Primitive:
                 if type(d) is not float and not _is_number(d):
                     carried = True  # a _Carrier's data (forward mode's Dual)
             elif _is_number(x):
-                datas.append(x)
+                datas.append(_plain(x))
             else:
                 # A foreign operand type may apply primitives itself, through this
                 # protocol (forward mode's dual numbers do); the engine knows no type.
@@ -340,7 +367,11 @@ class Primitive:
         data = self(*datas) if carried else self.forward(args, datas)
         if not lifted:
             return data
-        return _record(self, data, args)
+        # Constants are kept as the numbers the forward saw (a numpy scalar plain).
+        operands = [
+            x if isinstance(x, Value) else d for x, d in zip(args, datas, strict=True)
+        ]
+        return _record(self, data, operands)
 
     def method(self, reflected: bool = False) -> Callable[..., Any]:
         """This primitive as a ``Value`` method (an operator, or ``x.exp()``).
@@ -361,13 +392,15 @@ class Primitive:
             out = self.fn(*datas)
         except (ArithmeticError, ValueError) as err:
             raise _forward_error(self, err, args) from None
+        if type(out) is float or type(out) is int:
+            return out
         if not _is_number(out):  # a user primitive's forward returned a non-number
             shown = ", ".join(_describe(x) for x in args)
             raise TypeError(
                 f"{self.name}({shown}) returned {type(out).__name__} {out!r}, "
                 "not a real number"
             )
-        return out
+        return _plain(out)
 
 
 if TYPE_CHECKING:
@@ -452,9 +485,15 @@ def _binary_method(op: Primitive, reflected: bool) -> Callable[[Value, Any], Any
     new = _new
 
     def binary(x: Value, y: Any) -> Any:
-        yd = y.data if type(y) is value else _operand(y)
-        if yd is NotImplemented:
-            return yd
+        if type(y) is value:
+            yd = y.data
+        else:
+            yd = _operand(y)
+            if yd is not y:  # y is not a float or an int
+                if yd is NotImplemented:
+                    return yd
+                if not isinstance(y, value):
+                    y = yd  # a numpy scalar is kept as the Python number
         try:
             data = fn(x.data, yd)
         except (ArithmeticError, ValueError) as err:
@@ -473,6 +512,8 @@ def _binary_method(op: Primitive, reflected: bool) -> Callable[[Value, Any], Any
         xd = _operand(x)
         if xd is NotImplemented:
             return xd
+        if not isinstance(x, Value):
+            x = xd  # a numpy scalar is kept as the Python number
         try:
             data = fn(xd, y.data)
         except (ArithmeticError, ValueError) as err:
@@ -591,7 +632,7 @@ def _operand(y: Any) -> Any:
     if isinstance(y, Value):  # before the slower ABC check: a subclass of Value
         return y.data
     if isinstance(y, numbers.Real):
-        return y
+        return _plain(y)
     return NotImplemented
 
 
@@ -713,6 +754,8 @@ class Value(_Methods):
     _b: Any
 
     def __init__(self, data: float, label: str = "") -> None:
+        if type(data) is not float and type(data) is not int:
+            data = _plain(data)
         if not _is_number(data) or isinstance(data, Value):
             if type(self) is Value and hasattr(type(data), "__apply_primitive__"):
                 # A dual (a function calling backward, differentiated by jvp): the
@@ -893,8 +936,10 @@ class Value(_Methods):
             raise TypeError(
                 f"backward() gradient must be a number or Value, got {gradient!r}"
             )
+        elif create_graph and isinstance(gradient, Value):
+            seed = gradient
         else:
-            seed = gradient if create_graph else _data(gradient)
+            seed = _operand(gradient)  # the number (a numpy scalar made plain)
         if create_graph and not (_is_number(seed) or isinstance(seed, Value)):
             seed = _Carrier(seed)  # a dual: carried, as every gradient is a Value
         _backward(self, seed, create_graph)
@@ -914,6 +959,66 @@ class Value(_Methods):
 
     def __pos__(self) -> Value:
         return self  # +x is x: no operation, no node
+
+    # -- saving and copying --------------------------------------------------------
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return (self.data, self.grad, self.label, self._op, self._a, self._b)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.data, self.grad, label, self._op, self._a, self._b = state
+        if label:
+            self._label = label
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle this Value with its whole graph, shared nodes once, at any depth.
+
+        Saving a node's operands inside its state would make the pickler recurse
+        once per level of the graph. Instead, the first node of a graph to be saved
+        lists every node it depends on in topological order before its own state:
+        each is saved as its state alone, its operands already saved (so pickle
+        refers to them), and the list ends with a marker saying the graph is done.
+        """
+        state = (self.data, self.grad, self.label, self._op, self._a, self._b)
+        if self._op is None:
+            return (_load_value, (), state)
+        stack: list[set[Value]] = _SAVING.__dict__.setdefault("stack", [])
+        for nodes in stack:
+            if self in nodes:
+                return (_load_value, (), state)
+        order = toposort(self)
+        order.pop()  # self, saved last
+        nodes = set(order)
+        stack.append(nodes)
+        return (_load_value, (*order, _EndOfAncestors(stack, nodes)), state)
+
+    def __copy__(self) -> Value:
+        """A new Value with the same data, grad, label and operands (not copied)."""
+        new = _new(Value)
+        new.__setstate__(self.__getstate__())
+        return new
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        """Copy this Value and its whole graph (shared nodes stay shared), iteratively.
+
+        The operations are not copied: a copied node is made by the same primitive.
+        """
+        import copy
+
+        for node in toposort(self):
+            if id(node) in memo:
+                continue
+            new = _new(Value)
+            memo[id(node)] = new
+            new.data = copy.deepcopy(node.data, memo)
+            new.grad = copy.deepcopy(node.grad, memo)
+            if node.label:
+                new._label = node.label
+            new._op = node._op
+            a, b = node._a, node._b
+            new._a = a if a is None else copy.deepcopy(a, memo)
+            new._b = b if b is None else copy.deepcopy(b, memo)
+        return memo[id(self)]  # type: ignore[no-any-return]  # the copy made above
 
 
 class _Carrier(Value):
@@ -968,6 +1073,62 @@ def _carrier_method(op: Primitive, reflected: bool) -> Callable[..., Any]:
 
 
 _new = object.__new__
+
+
+# -------------------------------------------------------------------------------------
+# Saving and copying a graph, without recursion on its depth
+# -------------------------------------------------------------------------------------
+
+# Finds a registered primitive by name; the rule table installs its registry's lookup.
+_find_primitive: list[Callable[[str], Primitive | None]] = [lambda name: None]
+
+
+def _load_primitive(name: str) -> Primitive:
+    """The primitive registered as ``name`` in this process (loading a pickle)."""
+    found = _find_primitive[0](name)
+    if found is None:
+        raise ValueError(
+            f"cannot load a graph using primitive {name!r}: no primitive of that "
+            "name is registered in this process (define it with primitive() first)"
+        )
+    return found
+
+
+# The nodes whose ancestors a pickler is saving right now (per thread), innermost
+# graph last: each of them is saved as its own state alone.
+_SAVING = _thread._local()
+
+
+def _load_value(*ancestors: Any) -> Value:
+    """An empty Value for the pickle to fill (its ancestors were loaded first)."""
+    return _new(Value)
+
+
+class _EndOfAncestors:
+    """Last in a pickled node's list of ancestors: once the pickler reaches it, all
+    of them have been saved, and their set leaves the stack. If pickling stops
+    before (an error), the pickler drops it, and the set leaves the stack then."""
+
+    __slots__ = ("nodes", "stack")
+
+    def __init__(self, stack: list[set[Value]], nodes: set[Value]) -> None:
+        self.stack = stack
+        self.nodes = nodes
+
+    def _done(self) -> None:
+        stack = self.stack
+        for i in range(len(stack) - 1, -1, -1):
+            if stack[i] is self.nodes:
+                del stack[i]
+                return
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        self._done()
+        return (tuple, ())  # loads as (), an argument _load_value ignores
+
+    def __del__(self) -> None:
+        self._done()
+
 
 Observer = Callable[[str, "Value", Any, Any], None]
 _OBSERVER: ContextVar[Observer | None] = ContextVar(
@@ -1056,9 +1217,20 @@ def toposort(root: Value) -> list[Value]:
 
 
 class _Visited(int):
-    """A zero unique to one backward pass (see ``_interior_toposort``)."""
+    """A zero unique to one backward pass (see ``_interior_toposort``).
 
-    __slots__ = ()
+    It also carries the pass's record, for the generated pullbacks: ``saved``, the
+    grad each visited interior node had before the pass (when not the fresh 0), and
+    ``touched``, the leaves whose sum so far is kept in their ``_a`` slot.
+    """
+
+    saved: dict[Value, Any]
+    touched: list[Value]
+
+    def record(self, saved: dict[Value, Any], touched: list[Value]) -> _Visited:
+        self.saved = saved
+        self.touched = touched
+        return self
 
 
 # The backward pass's sort, an iterative depth-first search that emits a node once
@@ -1075,12 +1247,20 @@ class _Visited(int):
 # chain of a million operations is one spine. A node with two operands to visit ends
 # its spine, which waits on the stack (under ``_EXIT``) until both are emitted,
 # unless one of them can be emitted at once.
-def _interior_toposort(root: Value) -> list[Value]:
+def _interior_toposort(
+    root: Value,
+    saved: dict[Value, Any] | None = None,
+    touched: list[Value] | None = None,
+) -> list[Value]:
     """The interior nodes below ``root`` (itself included), inputs before consumers.
 
-    The backward pass's own sort: it marks each node it visits (see above).
+    The backward pass's own sort: it marks each node it visits (see above), keeping
+    in ``saved`` the grad it had, unless that was the fresh 0.
     """
-    zero = _Visited()
+    if saved is None:
+        saved = {}
+    zero = _Visited().record(saved, [] if touched is None else touched)
+    fresh = _FRESH
     order: list[Value] = []
     emit = order.append
     stack: list[Any] = [root]
@@ -1097,6 +1277,8 @@ def _interior_toposort(root: Value) -> list[Value]:
         spine: list[Value] | None = []
         grow = spine.append  # type: ignore[union-attr]  # spine is a list here
         while True:
+            if node.grad is not fresh:  # put back if the pass fails
+                saved[node] = node.grad
             node.grad = zero
             grow(node)
             a = node._a
@@ -1145,6 +1327,8 @@ def _interior_toposort(root: Value) -> list[Value]:
                             or y.grad is zero
                         )
                     if ready:
+                        if b.grad is not fresh:
+                            saved[b] = b.grad
                         b.grad = zero
                         emit(b)
                     else:
@@ -1187,25 +1371,98 @@ _EXIT: Final = object()  # on the search stack: "the spine below me is complete"
 _PASS_LOCK = _thread.RLock()  # threading.RLock, without importing threading
 
 
+class _Pass:
+    """What a backward pass changed, so that a pass that fails can be undone."""
+
+    __slots__ = ("chain_end", "root", "saved", "sort_root", "sorted", "touched")
+
+    def __init__(self, root: Value) -> None:
+        self.root = root
+        self.saved: dict[Value, Any] = {root: root.grad}  # old grads, where not 0
+        self.touched: list[Value] = []  # leaves whose sum is kept in _a
+        self.chain_end: Value | None = None  # the chain's walks reached this node
+        self.sort_root: Value | None = None  # the sort started here...
+        self.sorted = False  # ... and finished
+
+
 def _backward(root: Value, seed: Any, create_graph: bool) -> None:
-    """Reverse mode: run each node's local chain rule once, consumers first."""
+    """Reverse mode: run each node's local chain rule once, consumers first.
+
+    All or nothing: if anything raises (a rule, or KeyboardInterrupt), every grad
+    is put back as it was before the call, and the exception goes on unchanged.
+    """
     with _PASS_LOCK:
         if root._op is None:
             root.grad = root.grad + seed
             return
-        if not create_graph and _is_number(root.data) and _is_number(seed):
+        record = _Pass(root)
+        try:
+            if not create_graph and _is_number(root.data) and _is_number(seed):
+                root.grad = seed
+                rest = _backward_chain(root, record)
+                if rest is None:
+                    _commit(record.touched)
+                    return
+                root, seed = rest, rest.grad
+                # Its grad is this pass's (its old one is in saved, unless 0): the
+                # sort must not take the new one for the old.
+                rest.grad = _FRESH
+            record.sort_root = root
+            order = _interior_toposort(root, record.saved, record.touched)
+            record.sorted = True
+            zero = root.grad
             root.grad = seed
-            rest = _backward_chain(root)
-            if rest is None:
-                return
-            root, seed = rest, rest.grad
-        order = _interior_toposort(root)
-        zero = root.grad
-        root.grad = seed
-        _run_pullbacks(order, zero, create_graph)
+            _run_pullbacks(order, zero, create_graph)
+            _commit(record.touched)
+        except BaseException:
+            _rollback(record)
+            raise
 
 
-def _backward_chain(node: Value) -> Value | None:
+def _commit(touched: list[Value]) -> None:
+    """The pass has run: each touched leaf's sum (in ``_a``) becomes its grad."""
+    for leaf in touched:
+        leaf.grad = leaf._a
+        leaf._a = None
+
+
+def _rollback(record: _Pass) -> None:
+    """Put back every grad a failed pass changed (no mark of the pass left)."""
+    for leaf in record.touched:
+        leaf._a = None  # its grad was never written
+    saved = record.saved
+    visited: list[Value] = []
+    if record.chain_end is not None:
+        # The walks visited the nodes from the root down to chain_end, each the one
+        # interior operand of the one before; the one after it may have been marked.
+        node = record.root
+        while True:
+            visited.append(node)
+            if node is record.chain_end:
+                break
+            node = next(x for x in node._inputs() if _is_interior(x))
+        after = next((x for x in node._inputs() if _is_interior(x)), None)
+        if after is not None and type(after.grad) is _Visited:
+            visited.append(after)
+    else:
+        visited.append(record.root)
+    if record.sort_root is not None:
+        for node in toposort(record.sort_root):
+            # Before the sort finished, the nodes it visited are those it marked.
+            if _is_interior(node) and (record.sorted or type(node.grad) is _Visited):
+                visited.append(node)
+    for node in visited:
+        node.grad = saved.get(node, _FRESH)
+    for leaf in list(saved):  # leaves written directly (create_graph's pullbacks)
+        if leaf._op is None:
+            leaf.grad = saved[leaf]
+
+
+def _is_interior(x: Any) -> bool:
+    return isinstance(x, Value) and x._op is not None
+
+
+def _backward_chain(node: Value, record: _Pass) -> Value | None:
     """Run the pullbacks down the chain that starts at ``node``, without a sort.
 
     While each node has one operand still to visit (a chain: ``y = tanh(y*a + b)``
@@ -1213,30 +1470,38 @@ def _backward_chain(node: Value) -> Value | None:
     can run next. Returns the first node with two operands to visit, whose graph
     needs the sort (its ``grad`` is complete), or None when the chain is all.
     """
-    zero = _Visited()  # this walk's mark, as in _interior_toposort
-    while True:
-        walk = node._op._walk  # type: ignore[union-attr]  # interior: has _op
-        follow = walk(node, zero)
-        if follow is None:
-            return None
-        if follow is _SPLIT:
-            return node
-        node = follow
+    zero = _Visited().record(record.saved, record.touched)  # this walk's mark
+    try:
+        while True:
+            walk = node._op._walk  # type: ignore[union-attr]  # interior: has _op
+            follow = walk(node, zero)
+            if follow is None:
+                return None
+            if follow is _SPLIT:
+                return node
+            node = follow
+    finally:
+        record.chain_end = node  # (try costs nothing in the loop, Python 3.11)
 
 
 def _run_pullbacks(order: list[Value], zero: Any, create_graph: bool) -> None:
     """Run every node's local chain rule, consumers first (``order`` from the sort)."""
-    if create_graph:
-        for node in reversed(order):
-            pullback(node, node.grad, True)
-    elif order and not (_is_number(order[-1].data) and _is_number(order[-1].grad)):
-        # The root (last) holds data that is not a number (forward mode's Dual, when
-        # jvp differentiates a gradient) or is seeded with one: the partials,
-        # evaluated on the data. The generated pullbacks are for plain numbers.
-        for node in reversed(order):
-            pullback(node, node.grad, False)
-    else:
+    root = order[-1] if order else None
+    if not create_graph and (
+        root is None or (_is_number(root.data) and _is_number(root.grad))
+    ):
         _backward_numbers(order, zero)
+        return
+    # The reference pullback: on Values (create_graph), or on data that is not a plain
+    # number (forward mode's Dual, when jvp differentiates a gradient; the generated
+    # pullbacks are for plain numbers). It writes leaves directly: their old grads are
+    # kept first, so that a pass that fails can put them back (see _rollback).
+    saved = zero.saved if type(zero) is _Visited else {}
+    for node in reversed(order):
+        for x in node._inputs():
+            if isinstance(x, Value) and x._op is None and x not in saved:
+                saved[x] = x.grad
+        pullback(node, node.grad, create_graph)
 
 
 def _gradients(
@@ -1262,9 +1527,10 @@ def _gradients(
     reached) and whether they were built as Values.
     """
     with _PASS_LOCK:
-        ops = [w._op for w in wrt]
+        ops = [(w._op, w._a) for w in wrt]
         for w in wrt:
             w._op = None
+            w._a = None  # a leaf for this pass: its _a holds its sum (see _commit)
         try:
             order = [] if root._op is None else _interior_toposort(root)
             leaves = {root} if root._op is None else set()
@@ -1288,15 +1554,19 @@ def _gradients(
                     leaf.grad = 0
                 zero = root.grad  # this pass's mark (see _interior_toposort)
                 root.grad = seed
-                _run_pullbacks(order, zero, create_graph)
+                try:
+                    _run_pullbacks(order, zero, create_graph)
+                finally:
+                    _commit(zero.touched if type(zero) is _Visited else [])
                 zero = _data(seed) * 0
                 grads = [w.grad if w in leaves else zero for w in wrt]
             finally:
                 for leaf, grad in saved:
                     leaf.grad = grad
         finally:
-            for w, op in zip(reversed(wrt), reversed(ops), strict=True):
+            for w, (op, a) in zip(reversed(wrt), reversed(ops), strict=True):
                 w._op = op
+                w._a = a
     return grads, create_graph
 
 

@@ -18,6 +18,7 @@ with; it alone serves beyond two operands.
 from __future__ import annotations
 
 import math
+import weakref
 from typing import Any
 
 from . import _engine
@@ -122,12 +123,29 @@ def _branch(
                 "        return _SPLIT",
                 "    _n = _b",
             ]
-        lines += ["if _n is not None:", "    _n.grad = _zero"]
+        lines += [
+            "if _n is not None:",
+            "    if _n.grad is not _fresh:  # kept, to be put back if the pass fails",
+            "        _zero.saved[_n] = _n.grad",
+            "    _n.grad = _zero",
+        ]
     for k, operand in zip(ks, values, strict=True):
+        # A leaf's sum is kept in its unused _a slot (starting from its grad) and
+        # becomes its grad when the whole pass has run (_engine._commit): a pass
+        # that fails leaves every leaf's grad as it was.
         lines += [
             f"_s = {steps[k][0]}",
-            f"_o = {operand}.grad",
-            f"{operand}.grad = _s if _o is _zero or _o is _fresh else _o + _s",
+            f"if {operand}._op is None:",
+            f"    _o = {operand}._a",
+            "    if _o is None:",
+            f"        _zero.touched.append({operand})",
+            f"        _o = {operand}.grad",
+            f"        {operand}._a = _s if _o is _fresh else _o + _s",
+            "    else:",
+            f"        {operand}._a = _o + _s",
+            "else:",
+            f"    _o = {operand}.grad",
+            f"    {operand}.grad = _s if _o is _zero or _o is _fresh else _o + _s",
         ]
     if walk:
         lines.append("return _n")
@@ -169,6 +187,14 @@ def _function(
     ]
 
 
+def _forget(file: str, entry: tuple[Any, ...]) -> None:
+    """Drop a collected primitive's source from ``linecache`` (unless replaced)."""
+    import linecache
+
+    if linecache.cache.get(file) is entry:
+        del linecache.cache[file]
+
+
 def generate(op: Primitive) -> tuple[_Pullback, _Walk]:
     """Write and compile ``op``'s pullback and walk (the reference beyond two inputs).
 
@@ -189,8 +215,11 @@ def generate(op: Primitive) -> tuple[_Pullback, _Walk]:
     import linecache  # here, not at the top: importing the package generates nothing
 
     file = f"<pullback of {op.name}>"
-    # Registered, so that a traceback through a rule shows the line that failed.
-    linecache.cache[file] = (len(source), None, source.splitlines(True), file)
+    # Registered, so that a traceback through a rule shows the line that failed;
+    # forgotten with the primitive (a user primitive can be collected).
+    entry = (len(source), None, source.splitlines(True), file)
+    linecache.cache[file] = entry
+    weakref.finalize(op, _forget, file, entry)
     scope = dict(names.namespace)
     exec(compile(source, file, "exec"), scope)
     return scope["pullback"], scope["walk"]

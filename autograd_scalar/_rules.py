@@ -15,6 +15,9 @@ method (``x.exp()``). The package exports every primitive that no operator reach
 Conventions where the value exists but the derivative does not follow PyTorch:
 relu'(0) = 0, |x|'(0) = 0, sqrt'(0) = +inf, d/dx x**0 = 0 everywhere, ties in
 maximum/minimum split the gradient evenly. ``backward`` never raises at such a point.
+Every derivative of higher order at such a point is the one-sided limit too
+(sqrt''(0) = -inf): a rule's value at an edge is written with ``_limit_div``, whose
+own rule goes on taking limits, never as a constant, whose derivative would be 0.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ _engine._generator[0] = _generate  # the engine asks this for each primitive's c
 
 _REGISTRY: dict[str, Primitive] = {}
 _BUILTIN: set[str] = set()
+_engine._find_primitive[0] = _REGISTRY.get  # a pickled graph's operations, by name
 
 
 @overload
@@ -101,6 +105,11 @@ def primitive(
     differentiation, exactly like a built-in one. ``domain`` (a predicate on the
     inputs) says where it is smooth, for ``check_grad`` and the test strategies.
 
+    A partial must return a real number (on numbers) or a Value (on Values): any
+    other result (an array, a complex number, a string) is a ``TypeError`` naming
+    the primitive. The primitive stays registered under its name (so a saved graph
+    using it loads) until ``unregister(name)``.
+
     >>> cube = primitive(lambda x: x**3, lambda x: 3 * x**2, name="cube")
     >>> x = Value(2.0)
     >>> y = cube(x)
@@ -113,15 +122,51 @@ def primitive(
         raise TypeError(f"primitive {name!r}: forward and partials must be callable")
     if name in _BUILTIN:
         raise ValueError(f"primitive {name!r}: a built-in primitive has that name")
-    wrapped = tuple(_ignoring_ans(p) for p in partials)
+    wrapped = tuple(_checked_partial(name, k, p) for k, p in enumerate(partials))
     prim = Primitive(name, forward, wrapped, domain)
     _REGISTRY[name] = prim  # a user may redefine their own primitive (a notebook rerun)
     return prim
 
 
-def _ignoring_ans(partial: Callable[..., Any]) -> Partial:
+def unregister(name: str) -> None:
+    """Forget the user primitive registered as ``name``.
+
+    It leaves ``registered()``, and once nothing else refers to it (no graph, no
+    variable), it is freed with its generated code. Graphs already built with it
+    keep working. A program that makes primitives under ever new names calls this
+    to keep the registry bounded.
+
+    >>> double = primitive(lambda x: 2 * x, lambda x: 2, name="double")
+    >>> unregister("double")
+    >>> "double" in registered()
+    False
+    """
+    if name in _BUILTIN:
+        raise ValueError(f"unregister({name!r}): a built-in primitive stays")
+    if name not in _REGISTRY:
+        raise KeyError(f"unregister({name!r}): no user primitive has that name")
+    del _REGISTRY[name]
+
+
+def _checked_partial(name: str, k: int, partial: Callable[..., Any]) -> Partial:
+    """A user's partial of the inputs as a rule of ``(ans, *inputs)``, whose result
+    on numbers is checked to be a real number (built-in rules pay nothing)."""
+
+    # Called by the generated pullback, not inlined: the check runs on every backward.
+    @called
     def rule(ans: Any, *args: Any) -> Any:
-        return partial(*args)
+        out = partial(*args)
+        if type(out) is float or type(out) is int:
+            return out
+        if not all(map(_engine._is_number, args)):
+            return out  # on Values (create_graph), dual numbers or placeholders
+        if _engine._is_number(out):
+            return _engine._plain(out)  # a numpy scalar: the Python number
+        shown = ", ".join(repr(x) for x in args)
+        raise TypeError(
+            f"primitive {name!r}: partial {k} at ({shown}) returned "
+            f"{type(out).__name__} {out!r}, not a real number"
+        )
 
     return rule
 
@@ -177,7 +222,9 @@ def _pow_dx(ans: Any, x: Any, y: Any) -> Any:
         # d2/dx dy x**y at y = 0 is 1/x.
         return 0
     if _is_zero(x) and y < 1:
-        return math.inf  # 0 < y < 1: the slope of x**y at 0 is vertical (sqrt'(0))
+        # 0 < y < 1: the slope of x**y at 0 is vertical (sqrt'(0)): +inf, and its own
+        # derivatives the limits from x > 0 (y / x**(1-y), as x**(y-1) would raise).
+        return _limit_div(y, x ** (1 - y))
     return y * x ** (y - 1)
 
 
@@ -226,10 +273,24 @@ def _tie_split(x: Any, y: Any) -> Any:
 
 def _atan2_denominator(y: Any, x: Any) -> Any:
     r2 = x * x + y * y
-    return math.nan if _is_zero(r2) else r2  # no derivative at the origin
+    # No derivative at the origin: nan, of every order (r2 + nan, not a constant nan,
+    # so that differentiating the partial again gives nan, not 0).
+    return r2 + math.nan if _is_zero(r2) else r2
+
+
+def _limit_quotient(u: Any, v: Any) -> Any:
+    """u / v, and at v = 0 its limit as v falls to 0 from above: ±inf, or nan at 0/0.
+
+    The value at an edge where a slope is vertical (sqrt'(0) = 0.5 / sqrt(0)).
+    """
+    if v != 0 or v != v:  # nan propagates
+        return u / v
+    return math.copysign(math.inf, u) if u != 0 else math.nan
 
 
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
+
+_limit_div: BinaryPrimitive
 
 # -------------------------------------------------------------------------------------
 # The table. Read each entry as: name, forward, d/dinput for each input, domain.
@@ -261,7 +322,7 @@ log1p = _define(
 sqrt = _define(
     "sqrt",
     math.sqrt,
-    lambda ans, x: math.inf if _is_zero(ans) else 0.5 / ans,
+    lambda ans, x: _limit_div(0.5, ans),  # +inf at 0, and sqrt''(0) = -inf
     domain=lambda x: x > 0,
 )
 
@@ -297,6 +358,15 @@ sigmoid = _define("sigmoid", _sigmoid, lambda ans, x: ans * (1 - ans))
 softplus = _define("softplus", _softplus, lambda ans, x: sigmoid(x))
 relu = _define("relu", _relu, lambda ans, x: 1 if x > 0 else 0, domain=lambda x: x != 0)
 erf = _define("erf", math.erf, lambda ans, x: _TWO_OVER_SQRT_PI * exp(-x * x))
+
+# -- Limits at edges (not exported: the rules above use it) ---------------------------
+_limit_div = _define(
+    "_limit_div",
+    _limit_quotient,
+    lambda ans, u, v: _limit_div(1, v),
+    lambda ans, u, v: -_limit_div(ans, v),
+    domain=lambda u, v: v > 0,
+)
 
 # -- Piecewise ------------------------------------------------------------------------
 maximum = _define(
@@ -356,7 +426,11 @@ def _dunders(op: _Operator) -> list[str]:
 def _exported() -> list[str]:
     """The built-in primitives the package exports: every one no operator reaches."""
     reached = {op.primitive.name for op in _OPERATORS}
-    return [name for name in _REGISTRY if name in _BUILTIN and name not in reached]
+    return [
+        name
+        for name in _REGISTRY
+        if name in _BUILTIN and name not in reached and not name.startswith("_")
+    ]
 
 
 def _bind_methods() -> None:

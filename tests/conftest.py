@@ -33,3 +33,15 @@ def logcosh() -> Any:
     return ag.primitive(
         lambda x: math.log(math.cosh(x)), lambda x: ag.tanh(x), name="logcosh"
     )
+
+
+@pytest.fixture
+def forget_user_primitives() -> Any:
+    """Unregister every user primitive a test registers, so none leaks into others
+    (the test strategies draw from ``registered()``)."""
+    import autograd_scalar as ag
+
+    before = set(ag.registered())
+    yield
+    for name in set(ag.registered()) - before:
+        ag.unregister(name)

@@ -853,3 +853,75 @@ class TestInternalInterface:
         assert _engine.local_partials(x * 3) == (3, 0.5)
         assert _engine.local_partials(ag.sin(x)) == (math.cos(0.5),)
         assert _engine.local_partials(x) == ()
+
+
+class _PartialError(Exception):
+    """Raised by a partial in the all-or-nothing tests."""
+
+
+def _snapshot(root: Value) -> list[tuple[int, Any, Any]]:
+    """(id, grad, _a) of every node of root's graph: what a failed pass must keep."""
+    return [(id(n), n.grad, n._a) for n in _engine.toposort(root)]
+
+
+@pytest.mark.usefixtures("forget_user_primitives")
+class TestAllOrNothing:
+    """A backward pass that raises leaves every grad as it was before the call."""
+
+    @staticmethod
+    def graph(trap: Any, depth: int) -> Value:
+        """Leaves reached by several paths, shared interior nodes, a chain on top,
+        and ``trap`` (a user primitive) ``depth`` operations below the root."""
+        x, w, b = Value(0.3, "x"), Value(-1.2, "w"), Value(0.5, "b")
+        h = ag.tanh(x * w + b)
+        shared = h * x + h * w  # h and both leaves reached twice
+        y = trap(shared) * shared + b
+        for _ in range(depth):
+            y = ag.tanh(y * w + x)  # a chain: the walk, before the sort
+        return y
+
+    @pytest.mark.parametrize("depth", [0, 1, 5])
+    @pytest.mark.parametrize("error", [_PartialError, KeyboardInterrupt])
+    @pytest.mark.parametrize("create_graph", [False, True])
+    def test_failure_changes_nothing(
+        self, depth: int, error: type[BaseException], create_graph: bool
+    ) -> None:
+        """A partial raising midway: the same exception, and every grad unchanged."""
+        armed = [False]
+
+        def partial(x: Any) -> Any:
+            if armed[0]:
+                raise error("midway")
+            return ag.cos(x)
+
+        trap = ag.primitive(ag.sin, partial, name="trap_all_or_nothing")
+        y = self.graph(trap, depth)
+        y.backward()  # grads that are not 0 before the failing call
+        before = _snapshot(y)
+        armed[0] = True
+        with pytest.raises(error, match="midway"):
+            y.backward(create_graph=create_graph)
+        assert _snapshot(y) == before
+        assert not any(type(n.grad).__name__ == "_Visited" for n in _engine.toposort(y))
+        # A second backward after the failure gives exactly the right gradient: the
+        # same as on a copy that never failed.
+        armed[0] = False
+        twin = copy.deepcopy(y)
+        y.backward()
+        twin.backward()
+        assert _snapshot(y)[-1][1] == 1
+        assert [(n.grad, n.label) for n in _engine.toposort(y)] == [
+            (n.grad, n.label) for n in _engine.toposort(twin)
+        ]
+        ag.unregister("trap_all_or_nothing")
+
+    def test_fresh_graph_failure_leaves_zeros(self) -> None:
+        """On a graph never differentiated, a failed pass leaves every grad 0."""
+        boom = ag.primitive(lambda x: x, lambda x: 1 / 0, name="boom_fresh")
+        x = Value(2.0)
+        y = ag.exp(boom(x * x) + x) * x
+        with pytest.raises(ZeroDivisionError):
+            y.backward()
+        assert all(n.grad == 0 and type(n.grad) is int for n in _engine.toposort(y))
+        assert all(n._a is None for n in _engine.toposort(y) if n.is_leaf)
+        ag.unregister("boom_fresh")

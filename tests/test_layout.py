@@ -28,10 +28,12 @@ class TestEveryBuiltin:
     """Where one built-in primitive must show up."""
 
     def test_exported_or_an_operator(self, name: str) -> None:
-        """A top-level function (in __all__), or else one of Python's operators."""
+        """A top-level function (in __all__), or else one of Python's operators, or
+        else internal (an underscored name, used by the rules only)."""
         prim = ag.registered()[name]
-        if name in OPERATOR_OF:
+        if name in OPERATOR_OF or name.startswith("_"):
             assert name not in ag.__all__
+            assert not name.startswith("_") or getattr(_rules, name) is prim
             return
         assert name in ag.__all__ and getattr(ag, name) is prim
         # The table's variable has the primitive's name: what type checkers see.
@@ -60,7 +62,9 @@ class TestEveryBuiltin:
         by_operator = {prim for prim, _, _ in _parser.BINARY.values()}
         by_operator |= {prim for prim, _ in _parser.UNARY.values() if prim}
         callable_names = set(_parser.FUNCTIONS)
-        if name == "abs":
+        if name.startswith("_"):  # internal (the rules' own helper): not for callers
+            assert name not in callable_names
+        elif name == "abs":
             assert "abs" in callable_names
         else:
             assert name in callable_names or name in by_operator

@@ -379,8 +379,8 @@ def _expressions(
     max_value: float,
 ) -> tuple[Expression, tuple[float, ...]]:
     table = registered()  # at draw time: user primitives registered by now count
-    if primitives is None:
-        pool = list(table.values())
+    if primitives is None:  # every public one (an underscored name is internal)
+        pool = [p for p in table.values() if not p.name.startswith("_")]
     else:
         pool = [table[p] if isinstance(p, str) else p for p in primitives]
     arity = draw(st.integers(1, max_inputs))

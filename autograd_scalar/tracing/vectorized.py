@@ -49,7 +49,9 @@ NUMPY_FORMS: dict[str, Callable[[Any], Callable[..., Any]]] = {
     "minimum": lambda np: np.minimum,
 }
 # Built-in primitives numpy has no function for: their scalar forward per element.
-PER_ELEMENT = frozenset({"erf"})
+# (_limit_div: np.divide differs at v = -0.0, where the rule takes the limit from
+# above; it only appears in graphs of higher derivatives.)
+PER_ELEMENT = frozenset({"erf", "_limit_div"})
 
 
 def has_numpy_form(primitive: Primitive) -> bool:

@@ -24,6 +24,7 @@ _FORMS: dict[str, Callable[..., Any]] = {
     "sub": lambda sp, x, y: x - y,
     "mul": lambda sp, x, y: x * y,
     "truediv": lambda sp, x, y: x / y,
+    "_limit_div": lambda sp, x, y: x / y,
     "pow": lambda sp, x, y: x**y,
     "neg": lambda sp, x: -x,
     "abs": lambda sp, x: sp.Abs(x),
