@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tracemalloc
 from collections.abc import Iterator
 from typing import Any
 
@@ -109,6 +110,33 @@ class TestThreaded:
         g = trace(branchy, 0.3, 0.2)
         with pytest.raises(TypeError, match="complex128 for argument 1"):
             g(da.ones(3), da.ones(3, dtype=complex))
+
+
+class TestChunkMemory:
+    """A chunk's task holds at most a few times the bytes of its inputs and outputs."""
+
+    def test_peak_of_one_chunk(self) -> None:
+        """The benchmark function's value and gradient on one chunk: at most 3.5x
+        its 2 input and 3 output arrays at once, inputs included (issue 19 bounds
+        the worker at about 4x; a worker may hold the next chunk's inputs, 0.4x)."""
+        from autograd_scalar.tracing import vectorized
+        from benchmarks.vectorized import f
+
+        n = 100_000
+        xs, ys = np.linspace(-2, 2, n), np.linspace(1.5, -1.5, n)
+        g = trace(f, 0.5, -0.25)
+        g.value_and_grad(xs[:10], ys[:10])  # the array trace, made before measuring
+        tracemalloc.start()
+        try:
+            stacked = vectorized.over_chunk(
+                xs, ys, traced=g, template=(None, None), grad=True
+            )
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert stacked.shape == (3, n)
+        chunk = (2 + 3) * 8 * n
+        assert xs.nbytes + ys.nbytes + peak <= 3.5 * chunk
 
 
 @pytest.fixture(scope="module")
