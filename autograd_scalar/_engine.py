@@ -516,7 +516,7 @@ def pullback(node: Value, g: Any, on_values: bool) -> None:
             step = partial(ans, *args) * g
             old = x.grad
             # Starting from zero, take the step itself: 0 + step would add a node.
-            x.grad = step if _is_number(old) and old == 0 else old + step
+            x.grad = step if type(old) is not Value and old == 0 else old + step
 
 
 def _reference_pullback(node: Value, g: Any, zero: Any) -> None:
@@ -791,25 +791,8 @@ class Value(_Methods):
             f"<td>{html.escape(repr(self.grad))}</td></tr></table>"
         )
 
-    # Comparisons look at data (so max, min, sorted and ``if x == 0:`` work), as a
-    # 0-dim tensor's do; hash stays by identity, so Values can live in sets and dicts
-    # (a set compares hashes first, and distinct live objects never share one, so
-    # == is never asked there). The package never asks == of two Values where it
-    # means "the same node": it uses ``is`` or id-keyed dicts and sets.
-    def __eq__(self, other: object) -> bool:
-        od = _operand(other)
-        if od is NotImplemented:
-            return od  # type: ignore[no-any-return]  # NotImplemented: Python decides
-        return _decided("==", self, other, bool(self.data == od))
-
-    def __ne__(self, other: object) -> bool:
-        od = _operand(other)
-        if od is NotImplemented:
-            return od  # type: ignore[no-any-return]  # NotImplemented: Python decides
-        return _decided("!=", self, other, bool(self.data != od))
-
-    __hash__ = object.__hash__  # by identity, though == compares data
-
+    # Comparisons look at data (so max, min and sorted work); == and hash stay
+    # identity-based (the object defaults), so Values can live in sets and dicts.
     def __lt__(self, other: Value | float) -> bool:
         od = _operand(other)
         if od is NotImplemented:

@@ -70,9 +70,8 @@ class _Input(Value):
 
 def _closed_over(leaves: Iterable[Value], inputs: list[Value]) -> bool:
     """Whether a leaf, outside ``inputs``, is a Value an outer pass may want."""
-    ids = {id(x) for x in inputs}  # by identity: == on Values compares data
     return any(
-        not (isinstance(leaf, _Input) and not leaf.live) and id(leaf) not in ids
+        not (isinstance(leaf, _Input) and not leaf.live) and leaf not in inputs
         for leaf in leaves
     )
 

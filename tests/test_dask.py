@@ -201,13 +201,28 @@ class TestCluster:
         assert 1 <= len(pickled) <= 2
 
 
-def test_distributed_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    """benchmarks.distributed at a tiny size: it runs and prints its table."""
-    pytest.importorskip("distributed")
-    pytest.importorskip("psutil")
-    from benchmarks import distributed as bench
+class TestBenchmark:
+    """benchmarks.distributed runs at a tiny size and keeps its section of RESULTS."""
 
-    argv = ["--points", "20000", "--chunk", "5000", "--compare", "20000"]
-    assert bench.main(argv) == 0
-    out = capsys.readouterr().out
-    assert "| dask, 2 workers | 20,000 |" in out and "dask / numpy" in out
+    def test_quick_run(self, tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+        """A tiny run prints its rows and both targets' verdicts, writes its section
+        in place of the old one, and the suite's rewrite keeps it."""
+        pytest.importorskip("distributed")
+        pytest.importorskip("psutil")
+        from benchmarks import distributed as bench
+        from benchmarks import suite
+
+        out = tmp_path / "RESULTS.md"
+        out.write_text(f"# Benchmark results\n\n{bench.BEGIN}\nold\n{bench.END}\n")
+        assert bench.main(["--quick", "--out", str(out)]) == 0
+        printed = capsys.readouterr().out
+        assert "| dask, 2 workers | 40,000 |" in printed
+        assert "| numpy path, one process | 20,000 |" in printed
+        targets = [line for line in printed.splitlines() if "| <= " in line]
+        assert len(targets) == 2
+        assert all(line.endswith(("| PASS |", "| **FAIL** |")) for line in targets)
+        text = out.read_text()
+        assert "old" not in text and text.count(bench.BEGIN) == 1
+        assert text.startswith("# Benchmark results\n") and printed.strip() in text
+        assert suite.main(["--quick", "--out", str(out)]) == 0
+        assert out.read_text().count(printed.strip()) == 1

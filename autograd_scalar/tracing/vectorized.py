@@ -127,10 +127,9 @@ def points_of(name: str, args: tuple[Any, ...]) -> tuple[list[Any], tuple[int, .
 
 
 def over_arrays(
-    traced: Traced, args: tuple[Any, ...], grad: bool, out: Any = None
+    traced: Traced, args: tuple[Any, ...], grad: bool
 ) -> tuple[Any, tuple[Any, ...]]:
-    """f's value (and gradient, if ``grad``) at every point of ``args``; with
-    ``out`` (an array of shape ``(1 + len(args), *shape)``), written into it.
+    """f's value (and gradient, if ``grad``) at every point of ``args``.
 
     The arguments broadcast together and are flattened to points. Each array trace
     runs on all points not yet done; where its guards hold, its numbers are kept.
@@ -142,19 +141,26 @@ def over_arrays(
 
     points, shape = points_of(traced.name, args)
     n = len(points[0])
-    if out is None:
-        value = np.empty(n)
-        grads = [np.empty(n) for _ in points] if grad else []
-    else:  # views: the results go straight into out
-        value, *grads = out.reshape(len(out), n)
-    outputs = [value, *grads]
+    # Allocated when first written, after an array trace ran: by then the trace's
+    # intermediates are freed, so they and the results never take memory together.
+    outputs: list[Any] = [None] * (1 + len(points) if grad else 1)
     with np.errstate(all="ignore"):  # _where computes both branches everywhere
         _run_traces(traced, points, outputs, grad)
+    value, *grads = _allocated(outputs, n)
     bad = ~np.isfinite(value)
     for g in grads:
         bad |= ~np.isfinite(g)
     _scalar_points(traced, points, np.flatnonzero(bad), outputs)
     return value.reshape(shape), tuple(g.reshape(shape) for g in grads)
+
+
+def _allocated(outputs: list[Any], n: int) -> list[Any]:
+    """``outputs``, each an array of ``n`` numbers from its first use on."""
+    if outputs[0] is None:
+        import numpy as np
+
+        outputs[:] = [np.empty(n) for _ in outputs]
+    return outputs
 
 
 def _run_traces(
@@ -193,12 +199,12 @@ def _run_traces(
                 return
             continue  # a later trace has them
         if ok is True and len(todo) == n:
-            for out, result in zip(outputs, (v, *g), strict=True):
+            for out, result in zip(_allocated(outputs, n), (v, *g), strict=True):
                 out[:] = result
             return
         ok = np.broadcast_to(ok, todo.shape)
         done = todo[ok]
-        for out, result in zip(outputs, (v, *g), strict=True):
+        for out, result in zip(_allocated(outputs, n), (v, *g), strict=True):
             out[done] = np.broadcast_to(result, todo.shape)[ok]
         todo = todo[~ok]
 
@@ -221,7 +227,7 @@ def _array_trace(
             traced.array_trace(tuple(float(a[i]) for a in points), np)
         except (ArithmeticError, ValueError):
             failed.append(t)
-            for out in outputs:
+            for out in _allocated(outputs, len(points[0])):
                 out[i] = math.nan
             continue
         return np.delete(todo, failed)
@@ -233,6 +239,8 @@ def _scalar_points(
     traced: Traced, points: list[Any], todo: Any, outputs: list[Any]
 ) -> None:
     """Compute the points ``todo`` one at a time (nan where f raises)."""
+    if len(todo):
+        _allocated(outputs, len(points[0]))
     for i in todo.tolist():
         args = [float(a[i]) for a in points]
         try:
@@ -258,9 +266,8 @@ def over_chunk(
 
     feed = iter(blocks)
     args = tuple(next(feed) if x is None else x for x in template)
-    shape = np.broadcast_shapes(*(b.shape for b in blocks))
     if not grad:
-        return np.broadcast_to(traced(*args), shape)
-    out = np.empty((1 + len(args), *shape))
-    traced._over_arrays(args, grad=True, out=out)  # no copy of the results
-    return out
+        return traced(*args)
+    value, grads = traced.value_and_grad(*args)
+    # Stacked after the trace's intermediates are freed (see over_arrays).
+    return np.stack([value, *grads])
