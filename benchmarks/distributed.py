@@ -271,7 +271,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     command = " ".join(["python -m benchmarks.distributed", *(argv or sys.argv[1:])])
     sizes = (40_000, 5_000, 20_000, 1) if args.quick else (10**8, 10**6, 10**7, 3)
-    for name, default in zip(("points", "chunk", "compare", "repeats"), sizes):
+    for name, default in zip(
+        ("points", "chunk", "compare", "repeats"), sizes, strict=True
+    ):
         if getattr(args, name) is None:
             setattr(args, name, default)
         if getattr(args, name) < 1:

@@ -9,7 +9,7 @@ here by hand (the seed lecture's f = 30 with gradients 1, 5, 15, 10; the diamond
 ``AUTOGRAD_SCALAR_NB_STEPS=n`` shortens the training of notebook 04 to ``n`` steps: the
 value is injected after the cell tagged ``parameters`` (papermill's convention), and the
 100%-accuracy check then becomes "the loss went down". ``AUTOGRAD_SCALAR_NB_GRID=n``
-makes notebook 07's grid n × n points (10,000 × 10,000 by default) the same way.
+makes notebook 07's grid n x n points (10,000 x 10,000 by default) the same way.
 
 To re-execute the committed notebooks (outputs saved, progress bars in their final
 state): ``python tests/test_notebooks.py notebooks/*.ipynb``.
@@ -537,7 +537,7 @@ class TestPitfalls:
 
 
 class TestDaskGradientField:
-    """07: a gradient field over an N × N grid of dask arrays on a local cluster."""
+    """07: a gradient field over an N x N grid of dask arrays on a local cluster."""
 
     notebook = "07_dask_gradient_field.ipynb"
     knob = (GRID_VARIABLE, "N")
@@ -559,7 +559,7 @@ print(repr([
         assert max(errors) < 1e-12, errors
 
     def test_grid_and_sample(self, kernel: Kernel) -> None:
-        """The grid has N × N points in CHUNK × CHUNK chunks; the picture samples
+        """The grid has N x N points in CHUNK x CHUNK chunks; the picture samples
         every (N // 100)-th of them, from every chunk, spanning [-4, 4]."""
         n = _grid()
         assert kernel.value("(N, value.shape, dx.shape, dy.shape)") == (
