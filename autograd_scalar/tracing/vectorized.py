@@ -254,20 +254,48 @@ def _scalar_points(
             out[i] = result
 
 
+# Points per piece of a dask chunk: a trace's intermediates over a piece stay small
+# (a dozen arrays of 512 kB here), whatever the chunk size.
+CHUNK_PIECE = 1 << 16
+
+
 def over_chunk(
     *blocks: Any, traced: Traced, template: tuple[Any, ...], grad: bool
 ) -> Any:
     """One chunk of the dask path (see ``_dask``): the numpy path on ``blocks``.
 
     ``template`` holds the plain-number arguments, None where a block goes. With
-    ``grad``, the value and the gradients are stacked on a new first axis.
+    ``grad``, the value and the gradients are stacked on a new first axis. The
+    chunk is computed in pieces of rows (its first axis) of about ``CHUNK_PIECE``
+    points, each written into the result: a worker's memory is then the chunk's
+    inputs and results, and one piece's intermediates.
     """
     import numpy as np
 
     feed = iter(blocks)
     args = tuple(next(feed) if x is None else x for x in template)
-    if not grad:
-        return traced(*args)
-    value, grads = traced.value_and_grad(*args)
-    # Stacked after the trace's intermediates are freed (see over_arrays).
-    return np.stack([value, *grads])
+    shape = np.broadcast_shapes(*(b.shape for b in blocks))
+    if not shape:  # a 0-dimensional chunk: one point
+        value, grads = traced.value_and_grad(*args) if grad else (traced(*args), ())
+        return np.array([value, *grads]) if grad else np.asarray(value)
+    out = np.empty((1 + len(args) if grad else 1, *shape))
+    rows = max(1, CHUNK_PIECE // max(1, math.prod(shape[1:])))
+    for start in range(0, shape[0], rows):
+        piece = tuple(_rows(a, start, start + rows, len(shape)) for a in args)
+        if not grad:
+            out[0, start : start + rows] = traced(*piece)
+            continue
+        value, grads = traced.value_and_grad(*piece)
+        for k, result in enumerate((value, *grads)):
+            out[k, start : start + rows] = result
+    return out if grad else out[0]
+
+
+def _rows(a: Any, start: int, stop: int, ndim: int) -> Any:
+    """Rows ``start:stop`` of argument ``a`` in a broadcast of ``ndim`` axes (all
+    of ``a`` where it broadcasts along the first axis: a number, fewer axes, or
+    length 1)."""
+    shape = getattr(a, "shape", ())
+    if len(shape) < ndim or shape[0] == 1:
+        return a
+    return a[start:stop]
