@@ -295,7 +295,7 @@ def _rows(a: Any, start: int, stop: int, ndim: int) -> Any:
     """Rows ``start:stop`` of argument ``a`` in a broadcast of ``ndim`` axes (all
     of ``a`` where it broadcasts along the first axis: a number, fewer axes, or
     length 1)."""
-    shape = getattr(a, "shape", ())
+    shape: tuple[int, ...] = getattr(a, "shape", ())
     if len(shape) < ndim or shape[0] == 1:
         return a
     return a[start:stop]
