@@ -108,11 +108,12 @@ _NAME = re.compile(r"\b[A-Za-z]\d+(?:_\d+)?\b")
 def free_early(lines: list[str], returns: str, params: list[str]) -> list[str]:
     """``lines`` with each variable they assign deleted after its last use.
 
-    Over arrays every variable holds one array per point set: kept to the end of
-    the function, a trace's intermediates would all be alive at once (14 arrays
-    for the 12-operation benchmark function, where at most 9 are ever needed). A
-    statement is a line and the indented lines after it (a loop), so a variable is
-    deleted at the top level only, after the loop that last reads it.
+    Over arrays every variable holds an array of all the points: kept to the end
+    of the function, a trace's intermediates would all be alive at once (16 arrays
+    at the end of the 12-operation benchmark function's, where with deletions at
+    most 9 are alive at once). A statement is a line and the indented lines after
+    it (a loop), so a variable is deleted at the top level only, after the loop
+    that last reads it.
     """
     statements: list[list[str]] = []
     for line in lines:
