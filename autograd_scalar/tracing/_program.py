@@ -111,7 +111,7 @@ def free_early(lines: list[str], returns: str, params: list[str]) -> list[str]:
     Over arrays every variable holds an array of all the points: kept to the end
     of the function, a trace's intermediates would all be alive at once (16 arrays
     at the end of the 12-operation benchmark function's, where with deletions at
-    most 9 are alive at once). A statement is a line and the indented lines after
+    most 10 are alive at once). A statement is a line and the indented lines after
     it (a loop), so a variable is deleted at the top level only, after the loop
     that last reads it.
     """
