@@ -529,6 +529,14 @@ def machine() -> str:
     return "; ".join(parts)
 
 
+def other_sections(path: Path) -> str:
+    """The sections other benchmarks wrote into ``path`` (each opens with a marker
+    ``<!-- python -m benchmarks.<name> -->``), kept when the suite rewrites it."""
+    text = path.read_text() if path.exists() else ""
+    start = text.find("<!-- python -m benchmarks.")
+    return "" if start < 0 else "\n" + text[start:]
+
+
 def _num(x: float | None, digits: int = 0) -> str:
     return "—" if x is None else f"{x:,.{digits}f}"
 
@@ -635,5 +643,5 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     out = args.out if args.out is not None else (None if args.quick else RESULTS)
     if out is not None:
-        out.write_text(table)
+        out.write_text(table + other_sections(out))
     return 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tracemalloc
 from collections.abc import Iterator
 from typing import Any
 
@@ -111,6 +112,64 @@ class TestThreaded:
             g(da.ones(3), da.ones(3, dtype=complex))
 
 
+class TestChunkMemory:
+    """A chunk's task holds at most a few times the bytes of its inputs and outputs."""
+
+    def test_peak_of_one_chunk(self) -> None:
+        """The benchmark function's value and gradient on a chunk of 1,000,000
+        points: at most 1.5x its 2 input and 3 output arrays at once, inputs
+        included (computed in pieces, the intermediates of a piece are small;
+        issue 19 bounds the whole worker at about 4x)."""
+        from autograd_scalar.tracing import vectorized
+        from benchmarks.vectorized import f
+
+        n = 1_000_000
+        assert n // 10 >= vectorized.CHUNK_PIECE
+        xs, ys = np.linspace(-2, 2, n), np.linspace(1.5, -1.5, n)
+        g = trace(f, 0.5, -0.25)
+        g.value_and_grad(xs[:10], ys[:10])  # the array trace, made before measuring
+        tracemalloc.start()
+        try:
+            stacked = vectorized.over_chunk(
+                xs, ys, traced=g, template=(None, None), grad=True
+            )
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert stacked.shape == (3, n)
+        chunk = (2 + 3) * 8 * n
+        assert xs.nbytes + ys.nbytes + peak <= 1.5 * chunk
+
+    @pytest.mark.parametrize(
+        "args",
+        [
+            (da.linspace(-2, 2, 1001, chunks=100), -0.75),
+            (
+                da.linspace(-2, 2, 40, chunks=17).reshape(40, 1),
+                da.linspace(-1, 2, 30, chunks=30).reshape(1, 30),
+            ),
+            (da.linspace(-2, 2, 30, chunks=30).reshape(1, 30), np.ones((40, 1))),
+            (da.from_array(np.float64(0.7)), 0.3),
+        ],
+        ids=["1d", "2d-rows", "2d-broadcast-rows", "0d"],
+    )
+    def test_pieces_equal_the_numpy_path(
+        self, args: tuple[Any, ...], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Chunks computed in pieces of 7 points (rows of a 2-d chunk: 1 row when
+        a row is longer), ragged ends included, give the numpy path's numbers."""
+        from autograd_scalar.tracing import vectorized
+
+        monkeypatch.setattr(vectorized, "CHUNK_PIECE", 7)
+        g = trace(branchy, 0.3, 0.2)
+        value, grads = g.value_and_grad(*args)
+        got = dask.compute(value, *grads)
+        want_value, want_grads = numpy_path(g, args)
+        for a, b in zip(got, (want_value, *want_grads), strict=True):
+            assert_same(a, b)
+        assert_same(g(*args).compute(), want_value)
+
+
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
     """A LocalCluster of 2 worker processes, 1 thread each, on loopback."""
@@ -173,13 +232,28 @@ class TestCluster:
         assert 1 <= len(pickled) <= 2
 
 
-def test_distributed_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    """benchmarks.distributed at a tiny size: it runs and prints its table."""
-    pytest.importorskip("distributed")
-    pytest.importorskip("psutil")
-    from benchmarks import distributed as bench
+class TestBenchmark:
+    """benchmarks.distributed runs at a tiny size and keeps its section of RESULTS."""
 
-    argv = ["--points", "20000", "--chunk", "5000", "--compare", "20000"]
-    assert bench.main(argv) == 0
-    out = capsys.readouterr().out
-    assert "| dask, 2 workers | 20,000 |" in out and "dask / numpy" in out
+    def test_quick_run(self, tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+        """A tiny run prints its rows and both targets' verdicts, writes its section
+        in place of the old one, and the suite's rewrite keeps it."""
+        pytest.importorskip("distributed")
+        pytest.importorskip("psutil")
+        from benchmarks import distributed as bench
+        from benchmarks import suite
+
+        out = tmp_path / "RESULTS.md"
+        out.write_text(f"# Benchmark results\n\n{bench.BEGIN}\nold\n{bench.END}\n")
+        assert bench.main(["--quick", "--out", str(out)]) == 0
+        printed = capsys.readouterr().out
+        assert "| dask, 2 workers | 40,000 |" in printed
+        assert "| numpy path, one process | 20,000 |" in printed
+        targets = [line for line in printed.splitlines() if "| <= " in line]
+        assert len(targets) == 2
+        assert all(line.endswith(("| PASS |", "| **FAIL** |")) for line in targets)
+        text = out.read_text()
+        assert "old" not in text and text.count(bench.BEGIN) == 1
+        assert text.startswith("# Benchmark results\n") and printed.strip() in text
+        assert suite.main(["--quick", "--out", str(out)]) == 0
+        assert out.read_text().count(printed.strip()) == 1

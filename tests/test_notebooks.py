@@ -8,7 +8,8 @@ here by hand (the seed lecture's f = 30 with gradients 1, 5, 15, 10; the diamond
 
 ``AUTOGRAD_SCALAR_NB_STEPS=n`` shortens the training of notebook 04 to ``n`` steps: the
 value is injected after the cell tagged ``parameters`` (papermill's convention), and the
-100%-accuracy check then becomes "the loss went down".
+100%-accuracy check then becomes "the loss went down". ``AUTOGRAD_SCALAR_NB_GRID=n``
+makes notebook 07's grid n x n points (10,000 x 10,000 by default) the same way.
 
 To re-execute the committed notebooks (outputs saved, progress bars in their final
 state): ``python tests/test_notebooks.py notebooks/*.ipynb``.
@@ -36,6 +37,8 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
 STEPS_VARIABLE = "AUTOGRAD_SCALAR_NB_STEPS"
 FULL_STEPS = 100  # notebook 04's STEPS, micrograd's demo
+GRID_VARIABLE = "AUTOGRAD_SCALAR_NB_GRID"
+FULL_GRID = 10_000  # notebook 07's N
 
 
 def _read(path: Path) -> Any:
@@ -201,12 +204,19 @@ def _steps() -> int:
     return FULL_STEPS if steps is None else int(steps)
 
 
-def _shorten(nb: Any) -> None:
-    """Inject ``STEPS = n`` after the cell tagged "parameters", if n is set."""
-    steps = os.environ.get(STEPS_VARIABLE)
+def _grid() -> int:
+    grid = os.environ.get(GRID_VARIABLE)
+    return FULL_GRID if grid is None else int(grid)
+
+
+def _shorten(nb: Any, knob: tuple[str, str]) -> None:
+    """Inject ``NAME = n`` after the cell tagged "parameters", if the knob's
+    environment variable is set to n; ``knob`` is (variable, NAME)."""
+    variable, name = knob
+    value = os.environ.get(variable)
     for i, cell in enumerate(nb.cells):
-        if "parameters" in cell.metadata.get("tags", []) and steps is not None:
-            injected = nbformat.v4.new_code_cell(f"STEPS = {int(steps)}")
+        if "parameters" in cell.metadata.get("tags", []) and value is not None:
+            injected = nbformat.v4.new_code_cell(f"{name} = {int(value)}")
             nb.cells.insert(i + 1, injected)
             return
 
@@ -215,7 +225,7 @@ def _shorten(nb: Any) -> None:
 def kernel(request: pytest.FixtureRequest) -> Iterator[Kernel]:
     """The class's notebook, executed top to bottom in a fresh kernel."""
     nb = _read(NOTEBOOKS / request.cls.notebook)
-    _shorten(nb)
+    _shorten(nb, getattr(request.cls, "knob", (STEPS_VARIABLE, "STEPS")))
     client = _client(nb)
     with client.setup_kernel():
         for index, cell in enumerate(nb.cells):
@@ -557,6 +567,59 @@ class TestPitfalls:
         """Two backward() calls on y = x³ at 2 leave 2·3·2² = 24 in x.grad."""
         assert kernel.value("twice_x.grad") == 24
         assert kernel.value("once_x.grad") == 12
+
+
+class TestDaskGradientField:
+    """07: a gradient field over an N x N grid of dask arrays on a local cluster."""
+
+    notebook = "07_dask_gradient_field.ipynb"
+    knob = (GRID_VARIABLE, "N")
+
+    def test_gradient_by_hand(self, kernel: Kernel) -> None:
+        """At the points brought back, f and its partials equal the formulas:
+        f = sin x cos y e, fx = (cos x - x/4 sin x) cos y e,
+        fy = -(sin y + y/4 cos y) sin x e, with e = exp(-(x² + y²)/8)."""
+        check = """
+_x, _y = xs[None, :], ys[:, None]
+_e = np.exp(-(_x * _x + _y * _y) / 8)
+print(repr([
+    float(np.max(np.abs(value_s - np.sin(_x) * np.cos(_y) * _e))),
+    float(np.max(np.abs(dx_s - (np.cos(_x) - _x / 4 * np.sin(_x)) * np.cos(_y) * _e))),
+    float(np.max(np.abs(dy_s + (np.sin(_y) + _y / 4 * np.cos(_y)) * np.sin(_x) * _e))),
+]))
+"""
+        errors = ast.literal_eval(kernel.run(check))
+        assert max(errors) < 1e-12, errors
+
+    def test_grid_and_sample(self, kernel: Kernel) -> None:
+        """The grid has N x N points in CHUNK x CHUNK chunks; the picture samples
+        every (N // 100)-th of them, from every chunk, spanning [-4, 4]."""
+        n = _grid()
+        assert kernel.value("(N, value.shape, dx.shape, dy.shape)") == (
+            n,
+            (n, n),
+            (n, n),
+            (n, n),
+        )
+        chunk = kernel.value("CHUNK")
+        assert kernel.value("dx.npartitions") == math.ceil(n / chunk) ** 2
+        picked = len(range(0, n, n // 100))
+        assert kernel.value("value_s.shape") == (picked, picked)
+        assert n // 100 <= chunk  # so every chunk has picked points
+        assert kernel.value("(float(xs[0]), float(ys[0]))") == (-4.0, -4.0)
+
+    def test_steepest_slope(self, kernel: Kernel) -> None:
+        """The steepest slope over every point is at least the sampled points'
+        steepest, and within 1% of it: |∇f| is smooth, the sample spacing 0.08."""
+        top = kernel.value("float(top_slope)")
+        sampled = kernel.value("float(np.hypot(dx_s, dy_s).max())")
+        assert sampled <= top <= 1.01 * sampled
+
+    def test_agrees_with_numpy_path(self, kernel: Kernel) -> None:
+        """The dask results equal the numpy path on the same points, exactly."""
+        assert kernel.outputs("v, (a, b) = g.value_and_grad(").strip() == (
+            "largest difference: 0.0"
+        )
 
 
 if __name__ == "__main__":

@@ -6,9 +6,11 @@ checked against the Value engine in test_trace.py), with nan where it raises.
 
 from __future__ import annotations
 
+import ast
 import math
 import subprocess
 import sys
+import tracemalloc
 from typing import Any
 
 import pytest
@@ -302,6 +304,71 @@ class TestDomainErrors:
         g = trace(lambda x: ag.log(x) * x, 0.5)
         g._array_programs.clear()
         assert_agree(g.value_and_grad(xs), pointwise(g, xs))
+
+
+def bench(x: Any, y: Any) -> Any:
+    """benchmarks.vectorized's function: 12 operations, 7 of them stored."""
+    u = x * y + x.sin()
+    v = (u.tanh() * y.exp() + (x * x + 1).log()) / (1 + abs(y))
+    return v - (x - y).relu() * 0.5
+
+
+def loop(x: Any, y: Any) -> Any:
+    """A traced loop (the code's for-loop) between straight-line code."""
+    s = x * y
+    for k in range(30):
+        s = ag.tanh(s * y - 0.01 * k) + ag.sin(s) * 0.5
+    return s * x + ag.exp(y)
+
+
+class TestMemory:
+    """Array code frees each intermediate after its last use."""
+
+    @pytest.mark.parametrize("f", [bench, loop])
+    def test_each_intermediate_deleted_after_last_use(self, f: Any) -> None:
+        """Every variable the array code assigns (in a loop too) and does not
+        return is deleted right after the last top-level statement that reads it."""
+        g = trace(f, 0.3, 0.9)
+        g.value_and_grad(np.ones(3), np.ones(3))
+        (program,) = g.array_programs()
+        for source in (program.source, program.forward_source):
+            (function,) = ast.parse(source).body
+            assert isinstance(function, ast.FunctionDef)
+            body = function.body
+            returned = {n.id for n in ast.walk(body[-1]) if isinstance(n, ast.Name)}
+            assigned: set[str] = set()
+            deleted: dict[str, int] = {}
+            last_read: dict[str, int] = {}
+            for k, statement in enumerate(body):
+                if isinstance(statement, ast.Delete):
+                    for target in statement.targets:
+                        assert isinstance(target, ast.Name)
+                        deleted[target.id] = k
+                    continue
+                for node in ast.walk(statement):
+                    if isinstance(node, ast.Name):
+                        last_read[node.id] = k
+                        if isinstance(node.ctx, ast.Store):
+                            assigned.add(node.id)
+            assert deleted, source
+            for name in assigned - returned - {"_ok"}:
+                assert deleted.get(name) == last_read[name] + 1, (name, source)
+
+    def test_peak_of_value_and_grad(self) -> None:
+        """Over n points, value and gradient of the benchmark function allocate at
+        most 3x the bytes of its 2 inputs and 3 outputs (15 arrays of n) at once;
+        its 14 intermediates and 3 results all alive would be 17 and more."""
+        n = 100_000
+        xs, ys = np.linspace(-2, 2, n), np.linspace(1.5, -1.5, n)
+        g = trace(bench, 0.3, 0.9)
+        g.value_and_grad(xs[:10], ys[:10])  # the array trace, made before measuring
+        tracemalloc.start()
+        try:
+            g.value_and_grad(xs, ys)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak <= 3 * (2 + 3) * 8 * n
 
 
 class TestImports:

@@ -231,7 +231,7 @@ class Traced:
     # -- over arrays -----------------------------------------------------------------
 
     def _over_arrays(
-        self, args: tuple[Any, ...], grad: bool, out: Any = None
+        self, args: tuple[Any, ...], grad: bool
     ) -> tuple[Any, tuple[Any, ...]]:
         from . import _dask, vectorized
 
@@ -239,7 +239,7 @@ class Traced:
             self._forget()
         if any(map(_dask.is_dask_array, args)):
             return _dask.over_dask(self, args, grad)
-        return vectorized.over_arrays(self, args, grad, out)
+        return vectorized.over_arrays(self, args, grad)
 
     def array_programs(self) -> list[Program]:
         """The kept array traces (the latest ``max_array_traces``, none stale)."""

@@ -129,10 +129,9 @@ def points_of(name: str, args: tuple[Any, ...]) -> tuple[list[Any], tuple[int, .
 
 
 def over_arrays(
-    traced: Traced, args: tuple[Any, ...], grad: bool, out: Any = None
+    traced: Traced, args: tuple[Any, ...], grad: bool
 ) -> tuple[Any, tuple[Any, ...]]:
-    """f's value (and gradient, if ``grad``) at every point of ``args``; with
-    ``out`` (an array of shape ``(1 + len(args), *shape)``), written into it.
+    """f's value (and gradient, if ``grad``) at every point of ``args``.
 
     The arguments broadcast together and are flattened to points. Each array trace
     runs on all points not yet done; where its guards hold, its numbers are kept.
@@ -144,19 +143,26 @@ def over_arrays(
 
     points, shape = points_of(traced.name, args)
     n = len(points[0])
-    if out is None:
-        value = np.empty(n)
-        grads = [np.empty(n) for _ in points] if grad else []
-    else:  # views: the results go straight into out
-        value, *grads = out.reshape(len(out), n)
-    outputs = [value, *grads]
+    # Allocated when first written, after an array trace ran: by then the trace's
+    # intermediates are freed, so they and the results never take memory together.
+    outputs: list[Any] = [None] * (1 + len(points) if grad else 1)
     with np.errstate(all="ignore"):  # _where computes both branches everywhere
         _run_traces(traced, points, outputs, grad)
+    value, *grads = _allocated(outputs, n)
     bad = ~np.isfinite(value)
     for g in grads:
         bad |= ~np.isfinite(g)
     _scalar_points(traced, points, np.flatnonzero(bad), outputs)
     return value.reshape(shape), tuple(g.reshape(shape) for g in grads)
+
+
+def _allocated(outputs: list[Any], n: int) -> list[Any]:
+    """``outputs``, each an array of ``n`` numbers from its first use on."""
+    if outputs[0] is None:
+        import numpy as np
+
+        outputs[:] = [np.empty(n) for _ in outputs]
+    return outputs
 
 
 def _run_traces(
@@ -195,12 +201,12 @@ def _run_traces(
                 return
             continue  # a later trace has them
         if ok is True and len(todo) == n:
-            for out, result in zip(outputs, (v, *g), strict=True):
+            for out, result in zip(_allocated(outputs, n), (v, *g), strict=True):
                 out[:] = result
             return
         ok = np.broadcast_to(ok, todo.shape)
         done = todo[ok]
-        for out, result in zip(outputs, (v, *g), strict=True):
+        for out, result in zip(_allocated(outputs, n), (v, *g), strict=True):
             out[done] = np.broadcast_to(result, todo.shape)[ok]
         todo = todo[~ok]
 
@@ -223,7 +229,7 @@ def _array_trace(
             traced.array_trace(tuple(float(a[i]) for a in points), np)
         except (ArithmeticError, ValueError):
             failed.append(t)
-            for out in outputs:
+            for out in _allocated(outputs, len(points[0])):
                 out[i] = math.nan
             continue
         return np.delete(todo, failed)
@@ -235,6 +241,8 @@ def _scalar_points(
     traced: Traced, points: list[Any], todo: Any, outputs: list[Any]
 ) -> None:
     """Compute the points ``todo`` one at a time (nan where f raises)."""
+    if len(todo):
+        _allocated(outputs, len(points[0]))
     for i in todo.tolist():
         args = [float(a[i]) for a in points]
         try:
@@ -248,21 +256,51 @@ def _scalar_points(
             out[i] = result
 
 
+# Points per piece of a dask chunk: a trace's intermediates over a piece stay small,
+# whatever the chunk size. 64 kB arrays stay under glibc's threshold for mapping
+# each allocation afresh (128 kB): they reuse the heap, where larger ones would be
+# mapped and faulted in again and again, most of all on dask workers, which return
+# freed memory to the system eagerly (MALLOC_TRIM_THRESHOLD_): 3x slower measured.
+CHUNK_PIECE = 1 << 13
+
+
 def over_chunk(
     *blocks: Any, traced: Traced, template: tuple[Any, ...], grad: bool
 ) -> Any:
     """One chunk of the dask path (see ``_dask``): the numpy path on ``blocks``.
 
     ``template`` holds the plain-number arguments, None where a block goes. With
-    ``grad``, the value and the gradients are stacked on a new first axis.
+    ``grad``, the value and the gradients are stacked on a new first axis. The
+    chunk is computed in pieces of rows (its first axis) of about ``CHUNK_PIECE``
+    points (at least one row), each written into the result: a worker's memory is
+    then the chunk's inputs and results, and one piece's intermediates.
     """
     import numpy as np
 
     feed = iter(blocks)
     args = tuple(next(feed) if x is None else x for x in template)
     shape = np.broadcast_shapes(*(b.shape for b in blocks))
-    if not grad:
-        return np.broadcast_to(traced(*args), shape)
-    out = np.empty((1 + len(args), *shape))
-    traced._over_arrays(args, grad=True, out=out)  # no copy of the results
-    return out
+    if not shape:  # a 0-dimensional chunk: one point
+        value, grads = traced.value_and_grad(*args) if grad else (traced(*args), ())
+        return np.array([value, *grads]) if grad else np.asarray(value)
+    out = np.empty((1 + len(args) if grad else 1, *shape))
+    rows = max(1, CHUNK_PIECE // max(1, math.prod(shape[1:])))
+    for start in range(0, shape[0], rows):
+        piece = tuple(_rows(a, start, start + rows, len(shape)) for a in args)
+        if not grad:
+            out[0, start : start + rows] = traced(*piece)
+            continue
+        value, grads = traced.value_and_grad(*piece)
+        for k, result in enumerate((value, *grads)):
+            out[k, start : start + rows] = result
+    return out if grad else out[0]
+
+
+def _rows(a: Any, start: int, stop: int, ndim: int) -> Any:
+    """Rows ``start:stop`` of argument ``a`` in a broadcast of ``ndim`` axes (all
+    of ``a`` where it broadcasts along the first axis: a number, fewer axes, or
+    length 1)."""
+    shape: tuple[int, ...] = getattr(a, "shape", ())
+    if len(shape) < ndim or shape[0] == 1:
+        return a
+    return a[start:stop]
