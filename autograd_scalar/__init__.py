@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from .viz import explain, to_sympy
 
 _FUNCTIONS = _rules._exported()
-globals().update((name, _rules._REGISTRY[name]) for name in _FUNCTIONS)
+globals().update((name, _rules._public(name)) for name in _FUNCTIONS)
 
 __all__ = [
     "Primitive",

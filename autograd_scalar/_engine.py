@@ -590,6 +590,8 @@ def _forward_error(
     op: Primitive, err: Exception, args: tuple[Any, ...] | list[Any]
 ) -> Exception:
     where = f"{op.name}({', '.join(_describe(x) for x in args)})"
+    if str(err).startswith(f"{where}:"):
+        return err  # the forward named the call itself (the special functions do)
     try:
         return type(err)(f"{where}: {err}")
     except Exception:  # an exception class that cannot be made from one message
