@@ -47,9 +47,45 @@ NUMPY_FORMS: dict[str, Callable[[Any], Callable[..., Any]]] = {
     "relu": lambda np: lambda x: np.where((x > 0) | (x != x), x, 0.0),
     "maximum": lambda np: np.maximum,
     "minimum": lambda np: np.minimum,
+    "sinh": lambda np: np.sinh,
+    "cosh": lambda np: np.cosh,
+    "asinh": lambda np: np.arcsinh,
+    "acosh": lambda np: np.arccosh,
+    "atanh": lambda np: np.arctanh,
+    "asin": lambda np: np.arcsin,
+    "acos": lambda np: np.arccos,
+    "log2": lambda np: np.log2,
+    "log10": lambda np: np.log10,
+    "exp2": lambda np: np.exp2,
+    "cbrt": lambda np: np.cbrt,
+    "sign": lambda np: np.sign,
+    "floor": lambda np: np.floor,  # floats where math.floor gives ints: equal values
+    "ceil": lambda np: np.ceil,
+    "trunc": lambda np: np.trunc,
+    "round": lambda np: np.round,  # half to even, as Python's round
+    "round_digits": lambda np: np.round,
+    "fmod": lambda np: np.fmod,  # C's fmod, as math.fmod
+    "mod": lambda np: np.remainder,  # Python's %
+    "floordiv": lambda np: np.floor_divide,
+    "logaddexp": lambda np: np.logaddexp,
+    "logaddexp2": lambda np: np.logaddexp2,
+    "sinc": lambda np: np.sinc,  # normalised, as ours
+    "degrees": lambda np: np.degrees,
+    "radians": lambda np: np.radians,
+    "fmax": lambda np: np.fmax,
+    "fmin": lambda np: np.fmin,
+    "copysign": lambda np: np.copysign,
+    # e^-softplus(-x) is sigmoid without overflow, as the table's sigmoid form
+    "silu": lambda np: lambda x: x * np.exp(-np.logaddexp(0.0, -x)),
+    "elu": lambda np: lambda x, a: np.where(x > 0, x, a * np.expm1(np.minimum(x, 0))),
+    "leaky_relu": lambda np: lambda x, s: np.where(x > 0, x, s * x),
+    "log_sigmoid": lambda np: lambda x: -np.logaddexp(0.0, -x),
+    "softsign": lambda np: lambda x: x / (1 + np.abs(x)),
 }
 # Built-in primitives numpy has no function for: their scalar forward per element.
-PER_ELEMENT = frozenset({"erf"})
+PER_ELEMENT = frozenset(
+    {"erf", "erfc", "gamma", "lgamma", "digamma", "polygamma", "gelu"}
+)
 
 
 def has_numpy_form(primitive: Primitive) -> bool:
