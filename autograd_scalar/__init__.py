@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _rules
 from ._engine import (
+    GraphBreakWarning,
     Primitive,
     Value,
     detect_anomaly,
@@ -30,6 +31,7 @@ from .functional import grad, hessian, hvp, jacobian, value_and_grad, vjp
 if TYPE_CHECKING:
     # The rule table's functions (sin, tanh, ...), typed; at run time they are added
     # below from the table itself, so a new primitive is exported by its entry alone.
+    from . import math as math  # the differentiable math module, loaded on first use
     from ._rules import *  # noqa: F403
     from .tracing import trace
     from .viz import explain, to_sympy
@@ -38,6 +40,7 @@ _FUNCTIONS = _rules._exported()
 globals().update((name, _rules._public(name)) for name in _FUNCTIONS)
 
 __all__ = [
+    "GraphBreakWarning",
     "Primitive",
     "Value",
     "detect_anomaly",
@@ -72,6 +75,10 @@ if not TYPE_CHECKING:  # hidden from type checkers, which would take any name as
             from . import viz
 
             return getattr(viz, name)
+        if name == "math":  # the differentiable math module: loaded on first use
+            import importlib
+
+            return importlib.import_module(".math", __name__)
         if name == "trace":
             from .tracing import trace
 
