@@ -735,8 +735,6 @@ class Value(_Methods):
     """
 
     __slots__ = ("_a", "_b", "_label", "_op", "data", "grad")
-    # numpy defers to our reflected operators: np.float64(2) * Value(3) is a Value.
-    __array_ufunc__ = None
 
     data: Any
     grad: Any

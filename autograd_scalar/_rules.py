@@ -764,8 +764,20 @@ def _value_method(prim: Primitive, reflected: bool) -> Callable[..., Any]:
     return prim.method(reflected=reflected)
 
 
+def _array_ufunc(
+    self: Value, ufunc: Any, method: str, *inputs: Any, **kwargs: Any
+) -> Any:
+    """numpy's functions on a Value (``np.sin(x)``, ``array * x``): the primitive
+    each ufunc is, by the numpy forms' table (numpy's code calls this, so numpy and
+    the vectorised-replay module are loaded by then)."""
+    from .tracing.vectorized import apply_ufunc
+
+    return apply_ufunc(ufunc, method, inputs, kwargs)
+
+
 def _bind_methods() -> None:
     _bind(Value, _value_method)
+    Value.__array_ufunc__ = _array_ufunc  # type: ignore[attr-defined]
     for name in _exported():
         prim = _REGISTRY[name]
         if prim.arity == 1:

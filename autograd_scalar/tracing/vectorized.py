@@ -300,3 +300,85 @@ def over_chunk(
     out = np.empty((1 + len(args), *shape))
     traced._over_arrays(args, grad=True, out=out)  # no copy of the results
     return out
+
+
+# -------------------------------------------------------------------------------------
+# numpy's functions on Values: Value.__array_ufunc__ lands here
+# -------------------------------------------------------------------------------------
+
+_UFUNC_PRIMITIVES: dict[str, Primitive] = {}
+# ufuncs that numpy scalars call for Python's operators, with no primitive: the
+# Value's special method, and the one for the Value on the right.
+_PYTHON_OPERATORS = {
+    "less": ("lt", "gt"),
+    "less_equal": ("le", "ge"),
+    "greater": ("gt", "lt"),
+    "greater_equal": ("ge", "le"),
+    "equal": ("eq", "eq"),
+    "not_equal": ("ne", "ne"),
+    "divmod": ("divmod", "rdivmod"),
+}
+
+
+def ufunc_primitives(np: Any) -> dict[str, Primitive]:
+    """numpy's ufunc name -> the built-in primitive it is (``"arcsin"`` -> asin):
+    every numpy form above that is a ufunc itself, read off the table."""
+    if not _UFUNC_PRIMITIVES:
+        table = registered()
+        for name, form in NUMPY_FORMS.items():
+            fn = form(np)
+            if isinstance(fn, np.ufunc) and name in table:
+                _UFUNC_PRIMITIVES.setdefault(fn.__name__, table[name])
+    return _UFUNC_PRIMITIVES
+
+
+def apply_ufunc(
+    ufunc: Any, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """``ufunc(*inputs)`` where some input is a Value: the primitive it maps to.
+
+    On Values and numbers the result is a Value; where an input is an array, an
+    object array of Values (the primitive applied per element).
+    """
+    import numpy as np
+
+    from .._engine import Value
+
+    if method != "__call__" or kwargs:
+        return NotImplemented  # reductions, out=...: numpy raises its TypeError
+    name = ufunc.__name__
+    # a numpy scalar's operator (np.float64(1) < x) passes it as a 0-d array
+    inputs = tuple(
+        x[()] if isinstance(x, np.ndarray) and x.ndim == 0 else x for x in inputs
+    )
+    if name in _PYTHON_OPERATORS and not any(
+        isinstance(x, np.ndarray) for x in inputs
+    ):
+        # np.float64(1) < x and divmod(np.float64(7), x) come here first: give the
+        # answer Python's operator gives, through the Value's own (reflected) method.
+        x, y = inputs
+        dunder, reflected = _PYTHON_OPERATORS[name]
+        if isinstance(x, Value):
+            out = getattr(x, f"__{dunder}__")(y)
+        else:
+            out = getattr(y, f"__{reflected}__")(x)
+        if out is NotImplemented and name in ("equal", "not_equal"):
+            return name == "not_equal"  # as Python: unequal unless the same object
+        return out
+    prim = ufunc_primitives(np).get(name)
+    if prim is None or prim.arity != len(inputs):
+        raise TypeError(
+            f"numpy.{ufunc.__name__} has no primitive in autograd_scalar, so it "
+            "cannot take a Value; use the package's functions"
+        )
+    if not any(isinstance(x, np.ndarray) for x in inputs):
+        return prim(*inputs)
+    operands = []
+    for x in inputs:
+        if isinstance(x, Value):
+            boxed = np.empty((), dtype=object)  # numpy asks a Value, not a 0-d array
+            boxed[()] = x
+            operands.append(boxed)
+        else:
+            operands.append(x)
+    return np.frompyfunc(prim, prim.arity, 1)(*operands)
