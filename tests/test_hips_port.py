@@ -1,11 +1,10 @@
-"""DRAFT, outside tests/ and collected by nobody: HIPS autograd's scalar tests, ported.
+"""HIPS autograd's scalar tests, ported by renaming the API alone.
 
 Issue 16's "done when": HIPS autograd's ``tests/test_scalar_ops.py``,
 ``tests/test_core.py``, ``tests/test_binary_ops.py`` (scalar case),
 ``tests/test_systematic.py`` (scalar cases) and ``tests/test_direct.py`` pass here,
 ported by renaming the API alone and run as HIPS runs them. This module is that port,
-written fresh from HIPS's cases (HIPS/autograd at bff107b), ready to drop into
-``tests/test_hips_port.py`` once the features land:
+written fresh from HIPS's cases (HIPS/autograd at bff107b). It needs:
 
 - the primitives of issue 16 section 1 (``ag.sinh``, ``ag.sign``, ``ag.sinc``...);
 - ``%`` on Values (section 1), ``==``/``!=`` by data (section 3);
@@ -20,7 +19,7 @@ orders 1 and 2, modes ``fwd`` and ``rev``: order 2 checks the vjp-function in
 forward mode (forward-over-reverse) and the jvp-function in reverse mode. The
 complex-number cases (``holomorphic_grad``, the complex ufunc checks) are out of scope.
 
-Run: ``pytest -q -p no:cacheprovider DRAFT_hips_port.py``.
+Tests that need a part of issue 16 not landed yet are strict xfails (at the end).
 """
 
 from __future__ import annotations
@@ -831,3 +830,81 @@ def test_direct_value_is_independent() -> None:
     x = 1.3
     want = 2 * x + math.sin(x**2) + 2 * x**2 * math.cos(x**2)
     assert abs(want - 3.190948746871) < 1e-11
+
+
+# -------------------------------------------------------------------------------------
+# What waits for other parts of issue 16. Each is a strict xfail: when the feature
+# lands the test passes, the xfail fails, and the mark must go. ``raises`` keeps a
+# wrong first-order gradient (an AssertionError) from hiding as an expected failure.
+# -------------------------------------------------------------------------------------
+
+# check_grads' second order runs jvp of a function that calls vjp:
+# forward-over-reverse, which raises TypeError until it lands.
+_FORWARD_OVER_REVERSE = pytest.mark.xfail(
+    strict=True,
+    raises=TypeError,
+    reason="forward-over-reverse (check_grads, order 2) lands with issue 16 section 4",
+)
+_NEEDS = {
+    TestBinaryOps: [
+        "test_add",
+        "test_arctan2",
+        "test_div",
+        "test_mul",
+        "test_pow",
+        "test_sub",
+    ],
+    TestScalarOps: [
+        "test_abs",
+        "test_absolute",
+        "test_arccos",
+        "test_arccosh",
+        "test_arcsin",
+        "test_arcsinh",
+        "test_arctan",
+        "test_arctanh",
+        "test_cos",
+        "test_cosh",
+        "test_deg2rad",
+        "test_degrees",
+        "test_divide_arg0",
+        "test_divide_arg1",
+        "test_exp",
+        "test_exp2",
+        "test_expm1",
+        "test_log",
+        "test_log10",
+        "test_log1p",
+        "test_log2",
+        "test_mod_arg0",
+        "test_mod_arg1",
+        "test_multiply_arg0",
+        "test_multiply_arg1",
+        "test_neg",
+        "test_negative",
+        "test_power_arg0",
+        "test_power_arg1",
+        "test_power_arg1_zero",
+        "test_rad2deg",
+        "test_radians",
+        "test_reciprocal",
+        "test_sign",
+        "test_sin",
+        "test_sinc",
+        "test_sinh",
+        "test_sqrt",
+        "test_tan",
+        "test_tanh",
+        "test_true_divide_arg0",
+        "test_true_divide_arg1",
+    ],
+    TestSystematic: ["test_binary", "test_max_min", "test_statistics", "test_unary"],
+}
+for _cls, _names in _NEEDS.items():
+    for _name_ in _names:
+        setattr(_cls, _name_, _FORWARD_OVER_REVERSE(getattr(_cls, _name_)))
+TestBinaryOps.test_comparison_values = pytest.mark.xfail(  # type: ignore[method-assign]
+    strict=True,
+    raises=AssertionError,
+    reason="== comparing data ((x == y) + 0.0) lands with issue 16 section 3",
+)(TestBinaryOps.test_comparison_values)
