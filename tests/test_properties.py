@@ -42,7 +42,7 @@ def user_primitive() -> Iterator[None]:
             lambda x, y: max(x, y) + math.log1p(math.exp(-abs(x - y))),
             lambda x, y: ag.sigmoid(x - y),
             lambda x, y: ag.sigmoid(y - x),
-            name="logaddexp",
+            name="smooth_max",
         )
         yield
 
