@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable
+from numbers import Real
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 from . import _engine, _special
@@ -263,6 +264,14 @@ def _sign_value(x: Any) -> Any:
     return x  # 0 (keeping -0.0's sign, as numpy), or nan
 
 
+def _polygamma(n: Any, x: Any) -> float:
+    """polygamma on numbers; an order that is a number but not an integer (2.5, or
+    the float 2.0) is outside the domain: a ValueError, as any domain error."""
+    if isinstance(n, float) or (not isinstance(n, int) and isinstance(n, Real)):
+        raise ValueError(f"the order n must be an integer, got {n!r}")
+    return _special.polygamma(n, x)
+
+
 def _zero(ans: Any, *inputs: Any) -> int:
     """The partial of a piecewise-constant function: 0 (PyTorch's zeros_like)."""
     return 0
@@ -475,7 +484,7 @@ digamma = _define(
 # "n: non_differentiable"); differentiable in x to any order.
 polygamma = _define(
     "polygamma",
-    _special.polygamma,
+    _polygamma,
     _no_derivative,
     lambda ans, n, x: polygamma(n + 1, x),
     domain=lambda n, x: type(n) is int and n >= 0 and not _is_pole(x),
