@@ -662,14 +662,16 @@ class GraphBreakWarning(UserWarning):
     """
 
 
+_PACKAGE_DIR = __file__.rpartition("_engine.py")[0]  # this package's files
+
+
 def _warn_graph_break(node: Value, how: str) -> None:
     """Warn of ``how(node)`` (float or int) in the user's code; the package's own
     conversions (drawing, checking) are not graph breaks the user wrote."""
     import warnings
 
-    package = __name__.rpartition(".")[0]
     frame = sys._getframe(2)  # the code that converted: past __float__
-    if frame.f_globals.get("__name__", "").startswith(package + "."):
+    if frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         return
     warnings.warn_explicit(
         f"{how}() of {node!r} gives a plain number: the graph is cut here and no "

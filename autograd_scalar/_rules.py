@@ -272,6 +272,14 @@ def _polygamma(n: Any, x: Any) -> float:
     return _special.polygamma(n, x)
 
 
+def _rounded(x: Any, n: Any) -> Any:
+    """round(x, n) on numbers; a number of digits that is not an integer is outside
+    the domain (a ValueError, as any domain error)."""
+    if isinstance(n, float) or (not isinstance(n, int) and isinstance(n, Real)):
+        raise ValueError(f"the number of digits must be an integer, got {n!r}")
+    return round(x, n)
+
+
 def _zero(ans: Any, *inputs: Any) -> int:
     """The partial of a piecewise-constant function: 0 (PyTorch's zeros_like)."""
     return 0
@@ -503,7 +511,7 @@ trunc = _define("trunc", math.trunc, _zero, domain=lambda x: x != math.floor(x))
 _round = _define("round", round, _zero, domain=lambda x: x - math.floor(x) != 0.5)
 _round_digits = _define(
     "round_digits",
-    round,
+    _rounded,
     _zero,
     _no_derivative,
     domain=lambda x, n: type(n) is int and x * 10**n - math.floor(x * 10**n) != 0.5,

@@ -816,6 +816,7 @@ def python_program(expression: str) -> list[Any] | None:
     arguments, other operators, wrong argument counts, literals beyond a float)."""
     names: dict[type[ast.AST], str] = {ast.Add: "add", ast.Sub: "sub"}
     names |= {ast.Mult: "mul", ast.Div: "truediv", ast.Pow: "pow", ast.USub: "neg"}
+    names |= {ast.Mod: "mod", ast.FloorDiv: "floordiv"}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -63,7 +63,6 @@ NUMPY_FORMS: dict[str, Callable[[Any], Callable[..., Any]]] = {
     "ceil": lambda np: np.ceil,
     "trunc": lambda np: np.trunc,
     "round": lambda np: np.round,  # half to even, as Python's round
-    "round_digits": lambda np: np.round,
     "fmod": lambda np: np.fmod,  # C's fmod, as math.fmod
     "mod": lambda np: np.remainder,  # Python's %
     "floordiv": lambda np: np.floor_divide,
@@ -82,9 +81,11 @@ NUMPY_FORMS: dict[str, Callable[[Any], Callable[..., Any]]] = {
     "softsign": lambda np: lambda x: x / (1 + np.abs(x)),
 }
 # Built-in primitives numpy has no function for: their scalar forward per element.
-# sinc: np.sinc(1.0) is 3.9e-17, ours exactly 0 (a later abs or sign would branch).
+# sinc: np.sinc(1.0) is 3.9e-17, ours exactly 0 (a later abs or sign would branch);
+# round_digits: np.round(x, n) scales by 10**n, Python's round(x, n) rounds exactly.
 PER_ELEMENT = frozenset(
     {"erf", "erfc", "gamma", "lgamma", "digamma", "polygamma", "gelu", "sinc"}
+    | {"round_digits"}
 )
 
 
@@ -351,9 +352,7 @@ def apply_ufunc(
     inputs = tuple(
         x[()] if isinstance(x, np.ndarray) and x.ndim == 0 else x for x in inputs
     )
-    if name in _PYTHON_OPERATORS and not any(
-        isinstance(x, np.ndarray) for x in inputs
-    ):
+    if name in _PYTHON_OPERATORS and not any(isinstance(x, np.ndarray) for x in inputs):
         # np.float64(1) < x and divmod(np.float64(7), x) come here first: give the
         # answer Python's operator gives, through the Value's own (reflected) method.
         x, y = inputs
