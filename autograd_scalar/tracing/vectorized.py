@@ -75,8 +75,11 @@ NUMPY_FORMS: dict[str, Callable[[Any], Callable[..., Any]]] = {
     "copysign": lambda np: np.copysign,
     # e^-softplus(-x) is sigmoid without overflow, as the table's sigmoid form
     "silu": lambda np: lambda x: x * np.exp(-np.logaddexp(0.0, -x)),
-    "elu": lambda np: lambda x, a: np.where(x > 0, x, a * np.expm1(np.minimum(x, 0))),
-    "leaky_relu": lambda np: lambda x, s: np.where(x > 0, x, s * x),
+    # x + 0 * a: a nan parameter (an error upstream, in the scalar replay) stays nan
+    "elu": lambda np: (
+        lambda x, a: np.where(x > 0, x + 0 * a, a * np.expm1(np.minimum(x, 0)))
+    ),
+    "leaky_relu": lambda np: lambda x, s: np.where(x > 0, x + 0 * s, s * x),
     "log_sigmoid": lambda np: lambda x: -np.logaddexp(0.0, -x),
     "softsign": lambda np: lambda x: x / (1 + np.abs(x)),
 }
