@@ -65,6 +65,9 @@ def grid(n: int = 41, lo: float = -4.0, hi: float = 4.0) -> Any:
 # gives -inf or inf and the scalar forward raises (nan), and a later atan or exp makes
 # the inf finite. TestPrimitives checks them over arrays one at a time.
 TO_INTEGERS = {"floor", "ceil", "trunc", "round", "round_digits", "floordiv", "sign"}
+# fmax and fmin ignore a nan operand by design, so they hide an error upstream that
+# the scalar replay raises (fmax(log(-1), x) is x over arrays, nan by the oracle).
+NAN_IGNORING = {"fmax", "fmin"}
 
 
 def free_form(prim: ag.Primitive) -> tuple[Any, int]:
@@ -125,7 +128,7 @@ class TestRandomExpressions:
     """Random DAGs of built-in primitives, at points spread around the drawn one."""
 
     @settings(max_examples=60, deadline=None)
-    @given(expressions(primitives=sorted(set(BUILTINS) - TO_INTEGERS)))
+    @given(expressions(primitives=sorted(set(BUILTINS) - TO_INTEGERS - NAN_IGNORING)))
     def test_agrees_with_scalar_replay(
         self, case: tuple[Any, tuple[float, ...]]
     ) -> None:
