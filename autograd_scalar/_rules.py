@@ -631,7 +631,10 @@ _leaky_relu = _define(
 log_sigmoid = _define("log_sigmoid", _special.log_sigmoid, lambda ans, x: sigmoid(-x))
 # 1 / (1 + |x|)^2: its derivative has a kink at 0, where |x|' = 0 (this table's abs)
 softsign = _define(
-    "softsign", _special.softsign, lambda ans, x: 1 / ((1 + abs(x)) * (1 + abs(x)))
+    "softsign",
+    _special.softsign,
+    lambda ans, x: 1 / ((1 + abs(x)) * (1 + abs(x))),
+    domain=lambda x: x != 0,  # twice differentiable off 0 only (the kink of its slope)
 )
 
 
