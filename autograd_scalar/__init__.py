@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _rules
 from ._engine import (
+    GraphBreakWarning,
     Primitive,
     Value,
     detect_anomaly,
@@ -39,14 +40,16 @@ from .functional import (
 if TYPE_CHECKING:
     # The rule table's functions (sin, tanh, ...), typed; at run time they are added
     # below from the table itself, so a new primitive is exported by its entry alone.
+    from . import math as math  # the differentiable math module, loaded on first use
     from ._rules import *  # noqa: F403
     from .tracing import trace
     from .viz import explain, to_sympy
 
 _FUNCTIONS = _rules._exported()
-globals().update((name, _rules._REGISTRY[name]) for name in _FUNCTIONS)
+globals().update((name, _rules._public(name)) for name in _FUNCTIONS)
 
 __all__ = [
+    "GraphBreakWarning",
     "Primitive",
     "Value",
     "detect_anomaly",
@@ -84,6 +87,10 @@ if not TYPE_CHECKING:  # hidden from type checkers, which would take any name as
             from . import viz
 
             return getattr(viz, name)
+        if name == "math":  # the differentiable math module: loaded on first use
+            import importlib
+
+            return importlib.import_module(".math", __name__)
         if name == "trace":
             from .tracing import trace
 

@@ -32,6 +32,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar, overload
 
 __all__ = [
+    "GraphBreakWarning",
     "Primitive",
     "Value",
     "detect_anomaly",
@@ -640,6 +641,8 @@ def _forward_error(
     op: Primitive, err: Exception, args: tuple[Any, ...] | list[Any]
 ) -> Exception:
     where = f"{op.name}({', '.join(_describe(x) for x in args)})"
+    if str(err).startswith(f"{where}:"):
+        return err  # the forward named the call itself (the special functions do)
     try:
         return type(err)(f"{where}: {err}")
     except Exception:  # an exception class that cannot be made from one message
@@ -690,6 +693,48 @@ def _check_anomaly(node: Value) -> None:
         raise FloatingPointError(
             f"{op.name}({shown}): {problem} (created at {_user_frame()})"
         )
+
+
+class GraphBreakWarning(UserWarning):
+    """A Value was turned into a plain number inside ``detect_anomaly()``.
+
+    ``float(v)``, ``int(v)`` and the standard library's ``math.sin(v)`` (which calls
+    ``float``) give a number that no longer depends on ``v``: a gradient through it
+    is silently 0. The warning names the file and line; ``autograd_scalar.math`` has
+    the same functions, differentiable.
+
+    >>> import math, warnings
+    >>> x = Value(0.5)
+    >>> with detect_anomaly(), warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     y = Value(2.0) * math.sin(x)
+    >>> caught[0].category.__name__
+    'GraphBreakWarning'
+    """
+
+
+_PACKAGE_DIR = __file__.rpartition("_engine.py")[0]  # this package's files
+
+
+def _warn_graph_break(node: Value, how: str) -> None:
+    """Warn of ``how(node)`` (float or int) in the user's code; the package's own
+    conversions (drawing, checking) are not graph breaks the user wrote."""
+    import warnings
+
+    frame = sys._getframe(2)  # the code that converted: past __float__
+    if frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        return
+    warnings.warn_explicit(
+        f"{how}() of {node!r} gives a plain number: the graph is cut here and no "
+        "gradient flows through the result (the standard math module converts "
+        "Values this way). Use autograd_scalar.math, or the package's functions, "
+        "to keep the graph.",
+        GraphBreakWarning,
+        frame.f_code.co_filename,
+        frame.f_lineno,
+        module=frame.f_globals.get("__name__"),
+        registry=frame.f_globals.setdefault("__warningregistry__", {}),
+    )
 
 
 def _not_finite(x: Any) -> bool:
@@ -743,8 +788,6 @@ class Value(_Methods):
     """
 
     __slots__ = ("_a", "_b", "_label", "_op", "data", "grad")
-    # numpy defers to our reflected operators: np.float64(2) * Value(3) is a Value.
-    __array_ufunc__ = None
 
     data: Any
     grad: Any
@@ -826,10 +869,14 @@ class Value(_Methods):
     # reported to the active observer (``tape.trace`` records them as guards).
     def __float__(self) -> float:
         result: float = float(self.data)
+        if _mode() == _ANOMALY:
+            _warn_graph_break(self, "float")
         return _decided("float", self, None, result)
 
     def __int__(self) -> int:
         result: int = int(self.data)
+        if _mode() == _ANOMALY:
+            _warn_graph_break(self, "int")
         return _decided("int", self, None, result)
 
     def __bool__(self) -> bool:

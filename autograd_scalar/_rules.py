@@ -25,9 +25,10 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable
+from numbers import Real
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
-from . import _engine
+from . import _engine, _special
 from ._engine import Partial, Primitive, Value
 from ._symbolic import called
 
@@ -288,6 +289,99 @@ def _limit_quotient(u: Any, v: Any) -> Any:
     return math.copysign(math.inf, u) if u != 0 else math.nan
 
 
+_LN2 = math.log(2)
+_LN10 = math.log(10)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+_SQRT_HALF = math.sqrt(0.5)
+_RADIANS_PER_DEGREE = math.pi / 180
+_DEGREES_PER_RADIAN = 180 / math.pi
+
+
+def _is_nan(x: Any) -> bool:
+    """x is nan, by comparison (so tracing records it as a guard)."""
+    return not x <= x
+
+
+def _is_pole(x: Any) -> bool:
+    """x is 0 or a negative integer: where gamma, lgamma and polygamma blow up."""
+    return bool(x <= 0 and x == math.floor(x))
+
+
+def _edge_reciprocal(t: Any) -> Any:
+    """1/t, and +inf at t = 0: the vertical slope at the end of a domain.
+
+    PyTorch gives +inf there too: asin's backward is grad * (1 - x^2).rsqrt() and
+    rsqrt(0) = inf (derivatives.yaml, asin/acos/acosh; atanh: grad / (1 - x^2)).
+    Python's 1/0.0 would raise instead. Its derivatives at t = 0 are the limits too
+    (``_limit_div``): asin''(1) is +inf, not the 0 a constant inf would give.
+    """
+    return _limit_div(1, t)
+
+
+def _sign_value(x: Any) -> Any:
+    """-1, 0 or 1 (floats for a float x), and nan for nan: numpy's and PyTorch's."""
+    if x > 0:
+        return 1.0 if isinstance(x, float) else 1
+    if x < 0:
+        return -1.0 if isinstance(x, float) else -1
+    return x  # 0 (keeping -0.0's sign, as numpy), or nan
+
+
+def _polygamma(n: Any, x: Any) -> float:
+    """polygamma on numbers; an order that is a number but not an integer (2.5, or
+    the float 2.0) is outside the domain: a ValueError, as any domain error."""
+    if isinstance(n, float) or (not isinstance(n, int) and isinstance(n, Real)):
+        raise ValueError(f"the order n must be an integer, got {n!r}")
+    return _special.polygamma(n, x)
+
+
+def _rounded(x: Any, n: Any) -> Any:
+    """round(x, n) on numbers; a number of digits that is not an integer is outside
+    the domain (a ValueError, as any domain error)."""
+    if isinstance(n, float) or (not isinstance(n, int) and isinstance(n, Real)):
+        raise ValueError(f"the number of digits must be an integer, got {n!r}")
+    return round(x, n)
+
+
+def _zero(ans: Any, *inputs: Any) -> int:
+    """The partial of a piecewise-constant function: 0 (PyTorch's zeros_like)."""
+    return 0
+
+
+def _no_derivative(ans: Any, *inputs: Any) -> float:
+    """The partial in an integer input (polygamma's order): none exists."""
+    return math.nan
+
+
+def _sinc_dx(ans: Any, x: Any) -> Any:
+    """d/dx sinc(x) = (cos(pi x) - sinc(x)) / x, and its series near 0.
+
+    The closed form cancels near 0 (and is 0/0 at 0). There the derivative is the
+    series sum_k (-1)^k (2k) pi^2k x^(2k-1) / (2k+1)!, evaluated as a polynomial in x,
+    so its own derivatives at 0 are right too: sinc''(0) = -pi^2/3, as sympy says.
+    PyTorch's sinc backward (derivatives.yaml) masks x == 0 to 0: the first
+    derivative agrees, its higher derivatives at 0 do not exist there.
+    """
+    if -0.25 < x < 0.25:
+        x2 = x * x
+        poly: Any = 0
+        for k in range(9, 0, -1):
+            c = (-1) ** k * 2 * k * math.pi ** (2 * k) / math.factorial(2 * k + 1)
+            poly = poly * x2 + c
+        return poly * x
+    return (cos(math.pi * x) - ans) / x
+
+
+def _gelu_dx(ans: Any, x: Any) -> Any:
+    """d/dx x Phi(x) = Phi(x) + x phi(x) (PyTorch's gelu_backward, exact form)."""
+    return 0.5 * erfc(-x * _SQRT_HALF) + x * _INV_SQRT_2PI * exp(-0.5 * x * x)
+
+
+def _silu_dx(ans: Any, x: Any) -> Any:
+    s = sigmoid(x)
+    return s * (1 + x * (1 - s))
+
+
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 
 _limit_div: BinaryPrimitive
@@ -384,6 +478,271 @@ minimum = _define(
     domain=lambda x, y: x != y,
 )
 
+# -- Hyperbolic and inverse trigonometric -------------------------------------------
+
+cosh: UnaryPrimitive  # defined below; sinh and cosh are each other's derivatives
+sinh = _define("sinh", math.sinh, lambda ans, x: cosh(x))
+cosh = _define("cosh", math.cosh, lambda ans, x: sinh(x))
+# sqrt(x^2 + 1) as hypot(x, 1): no overflow past x = 1e154
+asinh = _define("asinh", math.asinh, lambda ans, x: 1 / hypot(x, 1))
+# x*x - 1, not (x - 1)(x + 1): at the edge x = 1 the latter's reverse pass multiplies
+# an infinite cotangent by the partial x - 1 = 0 (nan), where acosh''(1) is -inf.
+# Kink: acosh'(1) = +inf (derivatives.yaml: acosh, grad * (self.pow(2) - 1).rsqrt()).
+acosh = _define(
+    "acosh",
+    math.acosh,
+    lambda ans, x: _edge_reciprocal(sqrt(x * x - 1)),
+    domain=lambda x: x > 1,
+)
+# atanh(+-1) is infinite: math raises, so the edge never reaches the partial.
+atanh = _define(
+    "atanh",
+    math.atanh,
+    lambda ans, x: _edge_reciprocal((1 - x) * (1 + x)),
+    domain=lambda x: -1 < x < 1,
+)
+# Kink: asin'(+-1) = +inf, acos'(+-1) = -inf (derivatives.yaml: asin, acos, through
+# (-self * self + 1).rsqrt()); 1 - x*x for the reason given at acosh.
+asin = _define(
+    "asin",
+    math.asin,
+    lambda ans, x: _edge_reciprocal(sqrt(1 - x * x)),
+    domain=lambda x: -1 < x < 1,
+)
+acos = _define(
+    "acos",
+    math.acos,
+    lambda ans, x: -_edge_reciprocal(sqrt(1 - x * x)),
+    domain=lambda x: -1 < x < 1,
+)
+
+# -- Logarithms and powers -----------------------------------------------------------
+
+log2 = _define(
+    "log2", math.log2, lambda ans, x: _reciprocal(x) / _LN2, domain=lambda x: x > 0
+)
+log10 = _define(
+    "log10", math.log10, lambda ans, x: _reciprocal(x) / _LN10, domain=lambda x: x > 0
+)
+# math.exp2, not _special.exp2: the engine's error already names the call
+exp2 = _define("exp2", math.exp2, lambda ans, x: ans * _LN2)
+# Real for negative x, as numpy's cbrt. Kink: cbrt'(0) = +inf, like sqrt'(0) in this
+# table (PyTorch has no cbrt; its pow(x, 1/3) backward gives inf at 0 too).
+cbrt = _define(
+    "cbrt",
+    _special.cbrt,
+    lambda ans, x: _edge_reciprocal(3 * ans * ans),
+    domain=lambda x: x != 0,
+)
+
+# -- Special functions ---------------------------------------------------------------
+
+erfc = _define("erfc", math.erfc, lambda ans, x: -_TWO_OVER_SQRT_PI * exp(-x * x))
+# math.gamma and math.lgamma raise ValueError at the poles; the engine names the call.
+# (_special.digamma and polygamma name it themselves, so a pole of a Value reads
+# "digamma(-1.0): digamma(-1.0): pole ...": the engine could skip its prefix when the
+# message already starts with the call.)
+polygamma: BinaryPrimitive  # defined below: digamma's derivative, and its own
+digamma: UnaryPrimitive
+gamma = _define(
+    "gamma",
+    math.gamma,
+    lambda ans, x: ans * digamma(x),
+    domain=lambda x: not _is_pole(x) and x < 171,
+)
+lgamma = _define(
+    "lgamma",
+    math.lgamma,  # log|gamma(x)|: defined for negative non-integers too
+    lambda ans, x: digamma(x),
+    domain=lambda x: not _is_pole(x),
+)
+# digamma's derivative is polygamma(1, x) (derivatives.yaml: digamma).
+digamma = _define(
+    "digamma",
+    _special.digamma,
+    lambda ans, x: polygamma(1, x),
+    domain=lambda x: not _is_pole(x),
+)
+# The order n is an integer input with no derivative (derivatives.yaml: polygamma,
+# "n: non_differentiable"); differentiable in x to any order.
+polygamma = _define(
+    "polygamma",
+    _polygamma,
+    _no_derivative,
+    lambda ans, n, x: polygamma(n + 1, x),
+    domain=lambda n, x: type(n) is int and n >= 0 and not _is_pole(x),
+)
+
+# -- Piecewise constant: derivative 0 everywhere, as PyTorch ------------------------
+# derivatives.yaml: sign, floor, ceil, trunc, round all have "self: zeros_like(grad)"
+# -- 0 at the jumps too, never nan. The values are Python's: math.floor gives an int.
+
+sign = _define("sign", _sign_value, _zero, domain=lambda x: x != 0)
+floor = _define("floor", math.floor, _zero, domain=lambda x: x != math.floor(x))
+ceil = _define("ceil", math.ceil, _zero, domain=lambda x: x != math.floor(x))
+trunc = _define("trunc", math.trunc, _zero, domain=lambda x: x != math.floor(x))
+# round(x) rounds half to even and gives an int, as Python's; round(x, n) is the
+# same primitive's sibling with an integer input n (no derivative in it).
+_round = _define("round", round, _zero, domain=lambda x: x - math.floor(x) != 0.5)
+_round_digits = _define(
+    "round_digits",
+    _rounded,
+    _zero,
+    _no_derivative,
+    domain=lambda x, n: type(n) is int and x * 10**n - math.floor(x * 10**n) != 0.5,
+)
+
+# -- Remainders and integer division -------------------------------------------------
+
+
+def _jumps(q: Any) -> bool:
+    return bool(q == math.floor(q))
+
+
+# C's fmod: the sign of x. d/dy = -trunc(x/y) (derivatives.yaml: fmod.Tensor,
+# "other: -grad * self.div(other, rounding_mode="trunc")").
+fmod = _define(
+    "fmod",
+    math.fmod,
+    lambda ans, x, y: 1,
+    lambda ans, x, y: -trunc(x / y),
+    domain=lambda x, y: y != 0 and not _jumps(x / y),
+)
+# Python's %: the sign of y. d/dy = -floor(x/y) (derivatives.yaml: remainder.Tensor,
+# "other: -grad * self.div(other, rounding_mode="floor")"). Named after the operator
+# module; torch and numpy call it remainder (math.remainder is IEEE's, another one).
+_mod = _define(
+    "mod",
+    operator.mod,
+    lambda ans, x, y: 1,
+    lambda ans, x, y: -floor(x / y),
+    domain=lambda x, y: y != 0 and not _jumps(x / y),
+)
+# x // y is piecewise constant: 0 in both inputs. PyTorch's floor_divide has no
+# derivative formula (it is not in derivatives.yaml, so it raises); the 0 is the
+# derivative wherever it exists, consistent with floor above.
+_floordiv = _define(
+    "floordiv",
+    operator.floordiv,
+    _zero,
+    _zero,
+    domain=lambda x, y: y != 0 and not _jumps(x / y),
+)
+
+# -- Logarithms of sums, sinc, angles ------------------------------------------------
+
+# derivatives.yaml: logaddexp, "self: grad / (1 + exp(other - self))" = sigmoid(x - y)
+logaddexp = _define(
+    "logaddexp",
+    _special.logaddexp,
+    lambda ans, x, y: sigmoid(x - y),
+    lambda ans, x, y: sigmoid(y - x),
+)
+# derivatives.yaml: logaddexp2, "grad / (1 + pow(2, other - self))"
+logaddexp2 = _define(
+    "logaddexp2",
+    _special.logaddexp2,
+    lambda ans, x, y: sigmoid((x - y) * _LN2),
+    lambda ans, x, y: sigmoid((y - x) * _LN2),
+)
+# normalised: sin(pi x) / (pi x), 1 at 0 (numpy's and PyTorch's sinc)
+sinc = _define("sinc", _special.sinc, _sinc_dx)
+degrees = _define("degrees", math.degrees, lambda ans, x: _DEGREES_PER_RADIAN)
+radians = _define("radians", math.radians, lambda ans, x: _RADIANS_PER_DEGREE)
+
+# -- Piecewise: fmax, fmin, copysign -------------------------------------------------
+# numpy's fmax ignores a nan operand. At a tie the whole gradient goes to x (unlike
+# maximum's even split): derivatives.yaml, fmax,
+# "self: grad.masked_fill((self >= other).logical_or_(other.isnan()).logical_not_(), 0)"
+# "other: grad.masked_fill((self >= other).logical_or_(other.isnan()), 0)".
+fmax = _define(
+    "fmax",
+    _special.fmax,
+    lambda ans, x, y: 1 if x >= y or _is_nan(y) else 0,
+    lambda ans, x, y: 0 if x >= y or _is_nan(y) else 1,
+    domain=lambda x, y: x != y,
+)
+fmin = _define(
+    "fmin",
+    _special.fmin,
+    lambda ans, x, y: 1 if x <= y or _is_nan(y) else 0,
+    lambda ans, x, y: 0 if x <= y or _is_nan(y) else 1,
+    domain=lambda x, y: x != y,
+)
+# d/dx copysign(x, y) = result / x, 0 at x = 0; 0 in y (derivatives.yaml:
+# copysign.Tensor, "self: copysign_tensor_self_backward(grad, self, result)",
+# "other: zeros_like(other)"; FunctionsManual.cpp masks self == 0 to 0).
+copysign = _define(
+    "copysign",
+    _special.copysign,
+    lambda ans, x, y: 0 if _is_zero(x) else ans / x,
+    _zero,
+    domain=lambda x, y: x != 0 and y != 0,
+)
+
+# -- Activations -----------------------------------------------------------------------
+
+gelu = _define("gelu", _special.gelu, _gelu_dx)
+silu = _define("silu", _special.silu, _silu_dx)
+# Kink: elu'(0) = alpha, the negative side's slope (PyTorch's elu_backward takes
+# x <= 0 to the negative branch: aten/src/ATen/native/cpu/Activation.cpp).
+# alpha is an input like any other, so it is differentiable too.
+_elu = _define(
+    "elu",
+    _special.elu,
+    lambda ans, x, alpha: 1 if x > 0 else alpha * exp(x),
+    lambda ans, x, alpha: 0 if x > 0 else exp(x) - 1,
+    domain=lambda x, alpha: x != 0,
+)
+# Kink: leaky_relu'(0) = negative_slope (leaky_relu_backward: "self > 0 ? grad :
+# grad * negval", aten/src/ATen/native/cpu/Activation.cpp).
+_leaky_relu = _define(
+    "leaky_relu",
+    _special.leaky_relu,
+    lambda ans, x, slope: 1 if x > 0 else slope,
+    lambda ans, x, slope: 0 if x > 0 else x,
+    domain=lambda x, slope: x != 0,
+)
+log_sigmoid = _define("log_sigmoid", _special.log_sigmoid, lambda ans, x: sigmoid(-x))
+# 1 / (1 + |x|)^2: its derivative has a kink at 0, where |x|' = 0 (this table's abs)
+softsign = _define(
+    "softsign",
+    _special.softsign,
+    lambda ans, x: 1 / ((1 + abs(x)) * (1 + abs(x))),
+    domain=lambda x: x != 0,  # twice differentiable off 0 only (the kink of its slope)
+)
+
+
+@overload
+def elu(x: Value, alpha: Value | float = 1.0) -> Value: ...
+@overload
+def elu(x: float, alpha: Value) -> Value: ...
+@overload
+def elu(x: float, alpha: float = 1.0) -> float: ...
+def elu(x: Any, alpha: Any = 1.0) -> Any:
+    """x for x > 0, alpha (e^x - 1) otherwise; PyTorch's ``elu``.
+
+    >>> elu(-1.0) == math.expm1(-1.0)
+    True
+    """
+    return _elu(x, alpha)
+
+
+@overload
+def leaky_relu(x: Value, negative_slope: Value | float = 0.01) -> Value: ...
+@overload
+def leaky_relu(x: float, negative_slope: Value) -> Value: ...
+@overload
+def leaky_relu(x: float, negative_slope: float = 0.01) -> float: ...
+def leaky_relu(x: Any, negative_slope: Any = 0.01) -> Any:
+    """x for x > 0, negative_slope * x otherwise; PyTorch's ``leaky_relu``.
+
+    >>> leaky_relu(-2.0)
+    -0.02
+    """
+    return _leaky_relu(x, negative_slope)
+
+
 # -------------------------------------------------------------------------------------
 # The operator table: Python's operators, each routed to its primitive. Value's and
 # the forward-mode Dual's operators are bound from it, and the test strategies and the
@@ -394,9 +753,11 @@ minimum = _define(
 class _Operator(NamedTuple):
     """One of Python's operators and the primitive it applies.
 
-    ``symbol`` is how Python spells it (``"+"``, ``"-"``, ``"abs"``), ``apply`` the
-    operator itself (it works on any number type), ``dunder`` the method name
-    without underscores: a binary operator binds ``__add__`` and ``__radd__``.
+    ``symbol`` is how Python spells it: an infix or prefix sign (``"+"``, ``"%"``,
+    ``"-"``) or a function that calls a special method (``"abs"``, ``"round"``,
+    ``"math.floor"``). ``apply`` is the operator itself (it works on any number
+    type), ``dunder`` the special method's name without underscores: a binary sign
+    binds ``__add__`` and ``__radd__``, a function one method (``__floor__``).
     """
 
     symbol: str
@@ -411,21 +772,40 @@ _OPERATORS: tuple[_Operator, ...] = (
     _Operator("*", _mul, "mul", operator.mul),
     _Operator("/", _truediv, "truediv", operator.truediv),
     _Operator("**", _pow, "pow", operator.pow),
+    _Operator("%", _mod, "mod", operator.mod),
+    _Operator("//", _floordiv, "floordiv", operator.floordiv),
     _Operator("-", _neg, "neg", operator.neg),
     _Operator("abs", _abs, "abs", abs),
+    # Python's round(x) and round(x, n): one method, __round__, for both entries.
+    _Operator("round", _round, "round", round),
+    _Operator("round", _round_digits, "round", round),
+    # The standard math module's rounding functions call these special methods; the
+    # primitives are the package's functions too (ag.floor), unlike the others here.
+    _Operator("math.floor", floor, "floor", math.floor),
+    _Operator("math.ceil", ceil, "ceil", math.ceil),
+    _Operator("math.trunc", trunc, "trunc", math.trunc),
 )
+
+# Functions that give a primitive its default inputs: exported in its place.
+_WRAPPERS: dict[str, Callable[..., Any]] = {"elu": elu, "leaky_relu": leaky_relu}
+
+
+def _is_call(op: _Operator) -> bool:
+    """Whether Python spells ``op`` as a function call (``round(x, 2)``), not a sign."""
+    return op.symbol.replace(".", "_").isidentifier()
 
 
 def _dunders(op: _Operator) -> list[str]:
     """The special method names an operator binds: ``__add__``, ``__radd__``."""
-    if op.primitive.arity == 1:
+    if op.primitive.arity == 1 or _is_call(op):
         return [f"__{op.dunder}__"]
     return [f"__{op.dunder}__", f"__r{op.dunder}__"]
 
 
 def _exported() -> list[str]:
-    """The built-in primitives the package exports: every one no operator reaches."""
-    reached = {op.primitive.name for op in _OPERATORS}
+    """The built-in primitives the package exports: every one no operator reaches,
+    and the math module's rounding functions; not the rules' internal ones (_name)."""
+    reached = {op.primitive.name for op in _OPERATORS if op.symbol[:5] != "math."}
     return [
         name
         for name in _REGISTRY
@@ -433,14 +813,72 @@ def _exported() -> list[str]:
     ]
 
 
-def _bind_methods() -> None:
+def _public(name: str) -> Any:
+    """The package's function for the exported primitive ``name``."""
+    return _WRAPPERS.get(name) or _REGISTRY[name]
+
+
+def _bind(cls: type, make: Callable[[Primitive, bool], Callable[..., Any]]) -> None:
+    """Bind the operator table to ``cls``: ``make(primitive, reflected)`` gives the
+    method for one primitive (Value's and forward mode's Dual's differ).
+
+    ``__round__`` takes ``round``'s optional ``ndigits`` and applies the unary or the
+    binary entry; ``divmod`` is derived, ``(x // y, x % y)``, as Python defines it.
+    """
+    methods: dict[str, list[Callable[..., Any]]] = {}
     for op in _OPERATORS:
         for reflected, dunder in enumerate(_dunders(op)):
-            method = op.primitive.method(reflected=bool(reflected))
-            method.__name__ = method.__qualname__ = dunder
-            setattr(Value, dunder, method)
-            carried = _engine._carrier_method(op.primitive, bool(reflected))
-            setattr(_engine._Carrier, dunder, carried)
+            method = make(op.primitive, bool(reflected))
+            methods.setdefault(dunder, []).append(method)
+    for dunder, (method, *others) in methods.items():
+        if others:  # round(x) and round(x, n)
+            method = _optional_second(method, others[0])
+        method.__name__ = method.__qualname__ = dunder
+        setattr(cls, dunder, method)
+    floordiv, rfloordiv = methods["__floordiv__"][0], methods["__rfloordiv__"][0]
+    mod, rmod = methods["__mod__"][0], methods["__rmod__"][0]
+
+    def __divmod__(self: Any, other: Any) -> Any:  # noqa: N807 -- Python's name
+        q = floordiv(self, other)
+        return q if q is NotImplemented else (q, mod(self, other))
+
+    def __rdivmod__(self: Any, other: Any) -> Any:  # noqa: N807 -- Python's name
+        q = rfloordiv(self, other)
+        return q if q is NotImplemented else (q, rmod(self, other))
+
+    setattr(cls, "__divmod__", __divmod__)  # noqa: B010 -- mypy: cls is any class
+    setattr(cls, "__rdivmod__", __rdivmod__)  # noqa: B010
+
+
+def _optional_second(
+    unary: Callable[..., Any], binary: Callable[..., Any]
+) -> Callable[..., Any]:
+    def method(self: Any, ndigits: Any = None) -> Any:
+        return unary(self) if ndigits is None else binary(self, ndigits)
+
+    return method
+
+
+def _value_method(prim: Primitive, reflected: bool) -> Callable[..., Any]:
+    return prim.method(reflected=reflected)
+
+
+def _array_ufunc(
+    self: Value, ufunc: Any, method: str, *inputs: Any, **kwargs: Any
+) -> Any:
+    """numpy's functions on a Value (``np.sin(x)``, ``array * x``): the primitive
+    each ufunc is, by the numpy forms' table (numpy's code calls this, so numpy and
+    the vectorised-replay module are loaded by then)."""
+    from .tracing.vectorized import apply_ufunc
+
+    return apply_ufunc(ufunc, method, inputs, kwargs)
+
+
+def _bind_methods() -> None:
+    _bind(Value, _value_method)
+    # Values carrying forward mode's duals: every operator through the primitive.
+    _bind(_engine._Carrier, _engine._carrier_method)
+    Value.__array_ufunc__ = _array_ufunc  # type: ignore[attr-defined]
     for name in _exported():
         prim = _REGISTRY[name]
         if prim.arity == 1:

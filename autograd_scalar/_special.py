@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import operator
-from fractions import Fraction
 from functools import cache
 
 __all__ = [
@@ -79,22 +78,23 @@ def lgamma(x: float) -> float:
 
 # B_2, B_4, ..., B_30: the asymptotic series of polygamma needs no more (its terms are
 # below 1e-20 of the sum from x >= _ASYMPTOTIC on, for every order up to 40).
+# (numerator, denominator): exact, turned into Fractions when first needed
 _BERNOULLI = [
-    Fraction(1, 6),
-    Fraction(-1, 30),
-    Fraction(1, 42),
-    Fraction(-1, 30),
-    Fraction(5, 66),
-    Fraction(-691, 2730),
-    Fraction(7, 6),
-    Fraction(-3617, 510),
-    Fraction(43867, 798),
-    Fraction(-174611, 330),
-    Fraction(854513, 138),
-    Fraction(-236364091, 2730),
-    Fraction(8553103, 6),
-    Fraction(-23749461029, 870),
-    Fraction(8615841276005, 14322),
+    (1, 6),
+    (-1, 30),
+    (1, 42),
+    (-1, 30),
+    (5, 66),
+    (-691, 2730),
+    (7, 6),
+    (-3617, 510),
+    (43867, 798),
+    (-174611, 330),
+    (854513, 138),
+    (-236364091, 2730),
+    (8553103, 6),
+    (-23749461029, 870),
+    (8615841276005, 14322),
 ]
 _ASYMPTOTIC = 20.0  # shift x up by the recurrence to at least this
 
@@ -110,11 +110,14 @@ def _asymptotic_coefficients(n: int) -> tuple[float, ...]:
 
     c_k = B_2k (2k+n-1)! / (2k)!  (for n = 0: B_2k / (2k), with the sign folded in).
     """
+    from fractions import Fraction  # here: fractions imports decimal (slow)
+
+    bernoulli = [Fraction(*b) for b in _BERNOULLI]
     if n == 0:
-        return tuple(float(-b / (2 * k)) for k, b in enumerate(_BERNOULLI, 1))
+        return tuple(float(-b / (2 * k)) for k, b in enumerate(bernoulli, 1))
     return tuple(
         float(b * math.factorial(2 * k + n - 1) / math.factorial(2 * k))
-        for k, b in enumerate(_BERNOULLI, 1)
+        for k, b in enumerate(bernoulli, 1)
     )
 
 

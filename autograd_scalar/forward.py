@@ -34,7 +34,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._engine import Primitive, Value, _is_number
-from ._rules import _OPERATORS, _dunders
+from ._rules import _bind
 
 __all__ = ["Dual", "jvp"]
 
@@ -168,9 +168,7 @@ def _operator(prim: Primitive, reflected: bool) -> Callable[..., Any]:
     return op
 
 
-for _op in _OPERATORS:
-    for _reflected, _dunder in enumerate(_dunders(_op)):
-        setattr(Dual, _dunder, _operator(_op.primitive, reflected=bool(_reflected)))
+_bind(Dual, _operator)
 
 
 def _split(out: Any, tag: int) -> tuple[Any, Any]:

@@ -48,6 +48,7 @@ from fractions import Fraction
 from itertools import islice
 from typing import Any, NamedTuple, Self
 
+from . import _rules
 from ._engine import Value, _data
 from ._rules import registered, relu, softplus
 
@@ -546,8 +547,13 @@ def _activation(name: str | None) -> Callable[[Value], Value] | None:
         )
     table = registered()
     prim = table.get(name)
+    wrapper = _rules._WRAPPERS.get(name)
+    if wrapper is not None:  # elu, leaky_relu: a primitive with default parameters
+        return wrapper
     if prim is None or prim.arity != 1:
-        unary = sorted(n for n, p in table.items() if p.arity == 1)
+        unary = sorted(
+            n for n, p in table.items() if p.arity == 1 or n in _rules._WRAPPERS
+        )
         raise ValueError(
             f"unknown activation {name!r}: use None or a unary primitive, one of "
             f"{', '.join(unary)}"

@@ -140,6 +140,10 @@ class TestUnregister:
 # derivative, from the side where the function is defined (or both sides of a kink).
 # Rows whose point has no value at all raise; rows at a point with no derivative by
 # convention (atan2 at the origin) say so.
+def _constant(sp: Any, x: Any) -> Any:
+    return sp.Integer(0) * x
+
+
 def _edge_rows() -> list[tuple[str, Any, float, Any, str]]:
     def sqrt_form(sp: Any, x: Any) -> Any:
         return sp.sqrt(x)
@@ -177,6 +181,39 @@ def _edge_rows() -> list[tuple[str, Any, float, Any, str]]:
             lambda sp, v: 1 / v,
             "+",
         ),
+        ("asin", ag.asin, 1.0, lambda sp, x: sp.asin(x), "-"),
+        ("asin", ag.asin, -1.0, lambda sp, x: sp.asin(x), "+"),
+        ("acos", ag.acos, 1.0, lambda sp, x: sp.acos(x), "-"),
+        ("acos", ag.acos, -1.0, lambda sp, x: sp.acos(x), "+"),
+        # Piecewise constant: every derivative is 0, at the jumps too (PyTorch's).
+        ("sign", ag.sign, 0.0, _constant, "+-"),
+        ("floor", ag.floor, 1.0, _constant, "+-"),
+        ("ceil", ag.ceil, 1.0, _constant, "+-"),
+        ("trunc", ag.trunc, 1.0, _constant, "+-"),
+        ("round", round, 0.5, _constant, "+-"),
+        ("round_digits", lambda x: round(x, 1), 0.05, _constant, "+-"),
+        ("floordiv", lambda x: x // 1.0, 1.0, _constant, "+-"),
+        # A remainder is x minus a piecewise constant: slope 1 on both sides.
+        ("fmod", lambda x: ag.fmod(x, 1.0), 1.0, lambda sp, x: x, "+-"),
+        ("mod", lambda x: x % 1.0, 1.0, lambda sp, x: x, "+-"),
+        ("fmax", lambda x: ag.fmax(x, 0.0), 0.0, lambda sp, x: sp.Max(x, 0), "+-"),
+        ("fmin", lambda x: ag.fmin(x, 0.0), 0.0, lambda sp, x: sp.Min(x, 0), "+-"),
+        ("copysign", lambda x: ag.copysign(x, 1.0), 0.0, lambda sp, x: sp.Abs(x), "+-"),
+        (
+            "leaky_relu",
+            ag.leaky_relu,
+            0.0,
+            lambda sp, x: sp.Piecewise((x, x > 0), (x / 100, True)),
+            "+-",
+        ),
+        # elu's slope at 0 is the negative side's (PyTorch's): so are its derivatives.
+        (
+            "elu",
+            ag.elu,
+            0.0,
+            lambda sp, x: sp.Piecewise((x, x > 0), (sp.exp(x) - 1, True)),
+            "-",
+        ),
         ("tanh", ag.tanh, 1000.0, lambda sp, x: sp.tanh(x), "oo"),
         ("sigmoid", ag.sigmoid, -1000.0, lambda sp, x: 1 / (1 + sp.exp(-x)), "-oo"),
         ("softplus", ag.softplus, 1000.0, lambda sp, x: sp.log(1 + sp.exp(x)), "oo"),
@@ -190,6 +227,13 @@ NO_VALUE = [
     ("log1p", ag.log1p, -1.0, ValueError),
     ("truediv", lambda y: 1.0 / y, 0.0, ZeroDivisionError),
     ("pow", lambda x: x**-0.5, 0.0, ZeroDivisionError),
+    ("log2", ag.log2, 0.0, ValueError),
+    ("log10", ag.log10, 0.0, ValueError),
+    ("atanh", ag.atanh, 1.0, ValueError),
+    ("gamma", ag.gamma, 0.0, ValueError),
+    ("lgamma", ag.lgamma, -1.0, ValueError),
+    ("digamma", ag.digamma, 0.0, ValueError),
+    ("polygamma", lambda x: ag.polygamma(1, x), -2.0, ValueError),
 ]
 
 
@@ -253,10 +297,20 @@ class TestHigherDerivativesAtEdges:
         want = float(sp.diff(sp.tan(x), x, 2).evalf(60, subs={x: sp.Float(p, 60)}))
         assert ag.grad(ag.grad(ag.tan))(p) == pytest.approx(want, rel=1e-9)
 
+    def test_edges_checked_apart(self) -> None:
+        """acosh''(1) is sympy's limit; cbrt''(0) and softsign''(0) take a stated
+        convention, their one-sided limits differing (-inf/+inf; -2/+2)."""
+        sp = self.sp
+        want = _expected(sp, lambda sp, x: sp.acosh(x), 1.0, "+", 2)
+        assert ag.grad(ag.grad(ag.acosh))(1.0) == want == -math.inf
+        assert _expected(sp, lambda sp, x: sp.cbrt(x), 0.0, "+", 2) == -math.inf
+        assert math.isnan(ag.grad(ag.grad(ag.cbrt))(0.0))  # no two-sided value
+        assert ag.grad(ag.grad(ag.softsign))(0.0) == 0  # the mean, as abs'(0) = 0
+
     def test_every_rule_with_an_edge_is_in_the_table(self) -> None:
         """Each built-in primitive with a domain (a kink or edge) has a row here."""
         covered = {row[0] for row in EDGE_ROWS} | {row[0] for row in NO_VALUE}
-        covered |= {"atan2", "tan"}
+        covered |= {"atan2", "tan", "acosh", "cbrt", "softsign"}
         with_edges = {
             name
             for name, p in ag.registered().items()

@@ -3,8 +3,7 @@
 On plain numbers every function must return exactly what the standard ``math``
 returns (same value, same type, same errors); on Values the differentiable ones record
 the graph, with gradients checked against central differences of the standard
-function. Functions whose primitive the package does not have yet (issue 16 adds
-them to the rule table) are skipped with that reason until it lands.
+function.
 """
 
 from __future__ import annotations
@@ -32,12 +31,8 @@ def has_primitive(name: str) -> bool:
 
 
 def needs(name: str) -> None:
-    """Skip unless the primitive ``name`` exists (issue 16 adds it to the table)."""
-    if not has_primitive(name):
-        pytest.skip(
-            f"autograd_scalar has no primitive {name!r} yet: issue 16 adds it to the "
-            "rule table (see DRAFT_RULES.py)"
-        )
+    """The primitive ``name`` exists: every differentiable math function has one."""
+    assert has_primitive(name), f"autograd_scalar has no primitive {name!r}"
 
 
 def same(got: Any, want: Any) -> bool:
@@ -454,8 +449,6 @@ class TestRoundingToIntegers:
     def test_is_the_values_own_method(self, name: str) -> None:
         """math.floor(v) is v.__floor__(): a Value with derivative 0."""
         dunder = f"__{name}__"
-        if not hasattr(Value, dunder):
-            pytest.skip(f"Value.{dunder} lands with issue 16's rule table")
         x = Value(-2.5)
         y = getattr(am, name)(x)
         assert isinstance(y, Value)

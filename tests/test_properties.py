@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 import pytest
 import sympy
-from hypothesis import given, reject
+from hypothesis import assume, given, reject
 from hypothesis import strategies as st
 
 import autograd_scalar as ag
@@ -42,7 +42,7 @@ def user_primitive() -> Iterator[None]:
             lambda x, y: max(x, y) + math.log1p(math.exp(-abs(x - y))),
             lambda x, y: ag.sigmoid(x - y),
             lambda x, y: ag.sigmoid(y - x),
-            name="logaddexp",
+            name="smooth_max",
         )
         yield
 
@@ -94,6 +94,9 @@ class TestFiniteDifferences:
     def test_second_order(self, case: Case) -> None:
         """Every second derivative, from backward(create_graph=True)."""
         f, args = case
+        # softsign's slope has a kink at 0 that its own slope does not show (it is
+        # continuous): the strategy's kink probes cannot keep a point from it.
+        assume(all(node.primitive.name != "softsign" for node in f.nodes))
         assert check_grad(f, *args, order=2)
 
 

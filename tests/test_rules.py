@@ -16,7 +16,7 @@ import pytest
 import sympy
 
 import autograd_scalar as ag
-from autograd_scalar import Value, viz
+from autograd_scalar import Value, _rules, viz
 from autograd_scalar.testing import check_grad
 
 BUILTINS = dict(ag.registered())
@@ -27,37 +27,74 @@ BUILTINS = dict(ag.registered())
 SYMPY: dict[str, Callable[..., Any]] = viz._sympy_rules(sympy)
 
 
+def integer_inputs(prim: ag.Primitive) -> set[int]:
+    """The inputs that take integers and have no derivative (polygamma's order n,
+    round's ndigits): the rule table marks them with the partial ``_no_derivative``."""
+    return {i for i, p in enumerate(prim.partials) if p is _rules._no_derivative}
+
+
 def points(prim: ag.Primitive, n: int = 25, seed: int = 0) -> list[tuple[float, ...]]:
-    """Random points in [-4, 4]^arity inside the domain, 0.01 away from its edge."""
+    """Random points in [-4, 4]^arity inside the domain, 0.01 away from its edge;
+    an integer input is a random integer in [0, 4]."""
     rng = random.Random(f"{prim.name}-{seed}")
+    whole = integer_inputs(prim)
     found: list[tuple[float, ...]] = []
     while len(found) < n:
-        p = tuple(rng.uniform(-4, 4) for _ in range(prim.arity))
+        p = tuple(
+            rng.randrange(0, 5) if i in whole else rng.uniform(-4, 4)
+            for i in range(prim.arity)
+        )
         if prim.domain is None or all(
             prim.domain(*(q + d if j == i else q for j, q in enumerate(p)))
             for i in range(len(p))
-            for d in (-0.01, 0.0, 0.01)
+            for d in ((0,) if i in whole else (-0.01, 0.0, 0.01))
         ):
             found.append(p)
     return found
 
 
+def evaluate(expr: Any, subs: dict[Any, Any]) -> float:
+    """A sympy expression at ``subs``, as a float. sympy leaves the derivatives of
+    floor, ceiling and sign unevaluated; away from their jumps (where the points
+    lie) they are 0."""
+    expr = sympy.sympify(expr).replace(
+        lambda e: isinstance(e, sympy.Derivative | sympy.Subs), lambda e: 0
+    )
+    return float(sympy.sympify(expr).evalf(30, subs=subs))
+
+
 def sympy_derivatives(name: str, point: tuple[float, ...], order: int) -> list[Any]:
-    """Exact partial derivatives (order 1: a list; order 2: rows) at ``point``."""
+    """Exact partial derivatives (order 1: a list; order 2: rows) at ``point``, in
+    the inputs that have one (an integer input is substituted, not differentiated)."""
+    whole = integer_inputs(BUILTINS[name])
     syms = sympy.symbols(f"x0:{len(point)}", real=True)
-    expr = SYMPY[name](*syms)
-    subs = {s: sympy.Float(v, 30) for s, v in zip(syms, point, strict=True)}
-    if order == 1:
-        return [float(sympy.diff(expr, s).evalf(30, subs=subs)) for s in syms]
-    return [
-        [float(sympy.diff(expr, s, t).evalf(30, subs=subs)) for t in syms] for s in syms
+    args = [
+        sympy.Integer(v) if i in whole else s
+        for i, (s, v) in enumerate(zip(syms, point, strict=True))
     ]
+    expr = SYMPY[name](*args)
+    subs = {s: sympy.Float(v, 30) for s, v in zip(syms, point, strict=True)}
+    free = [s for i, s in enumerate(syms) if i not in whole]
+    if order == 1:
+        return [evaluate(sympy.diff(expr, s), subs) for s in free]
+    return [[evaluate(sympy.diff(expr, s, t), subs) for t in free] for s in free]
 
 
 def reverse_gradient(prim: ag.Primitive, point: tuple[float, ...]) -> list[Any]:
+    """The partials by backward, in the inputs that have one."""
+    whole = integer_inputs(prim)
     xs = [Value(v) for v in point]
     prim(*xs).backward()
-    return [x.grad for x in xs]
+    return [x.grad for i, x in enumerate(xs) if i not in whole]
+
+
+# math.floor, math.ceil, math.trunc and round(x) give ints on floats.
+TO_INTEGER = {
+    "floor": math.floor,
+    "ceil": math.ceil,
+    "trunc": math.trunc,
+    "round": round,
+}
 
 
 def test_every_builtin_has_a_sympy_oracle() -> None:
@@ -72,21 +109,36 @@ class TestEveryPrimitive:
     def test_forward_matches_sympy(self, name: str) -> None:
         """The forward on numbers agrees with the sympy definition."""
         prim = BUILTINS[name]
+        whole = integer_inputs(prim)
         for p in points(prim):
             syms = sympy.symbols(f"x0:{len(p)}", real=True)
-            want = float(
-                SYMPY[name](*syms).evalf(
-                    30,
-                    subs={s: sympy.Float(v, 30) for s, v in zip(syms, p, strict=True)},
-                )
+            args = [
+                sympy.Integer(v) if i in whole else s
+                for i, (s, v) in enumerate(zip(syms, p, strict=True))
+            ]
+            want = evaluate(
+                SYMPY[name](*args),
+                {s: sympy.Float(v, 30) for s, v in zip(syms, p, strict=True)},
             )
             assert prim(*p) == pytest.approx(want, rel=1e-12, abs=1e-12)
 
     def test_gradient_matches_finite_differences(self, name: str) -> None:
         """Reverse-mode partials agree with central finite differences."""
         prim = BUILTINS[name]
+        whole = integer_inputs(prim)
         for p in points(prim):
-            assert check_grad(prim, *p, rtol=1e-5, atol=1e-7)
+            if whole:  # differentiate in the other inputs, the integers held fixed
+
+                def f(*free: Any, p: tuple[float, ...] = p) -> Any:
+                    it = iter(free)
+                    return prim(
+                        *(v if i in whole else next(it) for i, v in enumerate(p))
+                    )
+
+                free = [v for i, v in enumerate(p) if i not in whole]
+                assert check_grad(f, *free, rtol=1e-5, atol=1e-7)
+            else:
+                assert check_grad(prim, *p, rtol=1e-5, atol=1e-7)
 
     def test_gradient_matches_sympy(self, name: str) -> None:
         """Reverse-mode partials agree with sympy's exact derivatives."""
@@ -99,29 +151,32 @@ class TestEveryPrimitive:
     def test_second_derivatives_match_sympy(self, name: str) -> None:
         """Partials evaluated on Values (create_graph) differentiate again exactly."""
         prim = BUILTINS[name]
+        whole = integer_inputs(prim)
         for p in points(prim, n=8):
             xs = [Value(v) for v in p]
+            free = [x for i, x in enumerate(xs) if i not in whole]
             prim(*xs).backward(create_graph=True)
-            first = [x.grad for x in xs]
+            first = [x.grad for x in free]
             rows = []
             for gi in first:
                 for x in xs:
                     x.grad = 0
                 if isinstance(gi, Value):
                     gi.backward()
-                    rows.append([x.grad for x in xs])
+                    rows.append([x.grad for x in free])
                 else:
-                    rows.append([0] * len(xs))
+                    rows.append([0] * len(free))
             want = sympy_derivatives(name, p, 2)
             for got_row, want_row in zip(rows, want, strict=True):
                 assert got_row == pytest.approx(want_row, rel=1e-10, abs=1e-10), p
 
     def test_numbers_in_numbers_out(self, name: str) -> None:
-        """On plain floats a primitive returns a plain float, not a Value."""
+        """On plain floats a primitive returns a plain float, not a Value; rounding to
+        an integer gives an int, as Python's math.floor and round do."""
         prim = BUILTINS[name]
         out = prim(*points(prim, n=1)[0])
         assert not isinstance(out, Value)
-        assert isinstance(out, float)
+        assert type(out) is (int if name in TO_INTEGER else float)
 
 
 class TestConventionsAtKinks:
@@ -182,6 +237,115 @@ class TestConventionsAtKinks:
     def test_atan2_at_origin(self) -> None:
         """atan2 at the origin has no derivative: nan, as in PyTorch; no exception."""
         assert all(math.isnan(g) for g in self.grads(ag.atan2, 0.0, 0.0))
+
+
+# PyTorch's gradient at each kink of issue 16's functions (derivatives.yaml), and
+# sinc's limit at 0: (function, point, gradient in each input).
+KINKS: list[tuple[str, tuple[float, ...], tuple[float, ...]]] = [
+    ("sign", (0.0,), (0.0,)),  # piecewise constant: 0, even at the jumps
+    ("floor", (2.0,), (0.0,)),
+    ("ceil", (2.0,), (0.0,)),
+    ("trunc", (-2.0,), (0.0,)),
+    ("round", (2.5,), (0.0,)),
+    ("fmod", (6.0, 3.0), (1.0, -2.0)),  # d/dy = -trunc(x/y)
+    ("mod", (-6.0, 3.0), (1.0, 2.0)),  # d/dy = -floor(x/y)
+    ("fmax", (1.0, 1.0), (1.0, 0.0)),  # a tie: all to x
+    ("fmin", (1.0, 1.0), (1.0, 0.0)),
+    ("fmax", (math.nan, 1.0), (0.0, 1.0)),  # a nan operand is ignored
+    ("fmax", (1.0, math.nan), (1.0, 0.0)),
+    ("copysign", (0.0, -1.0), (0.0, 0.0)),
+    ("copysign", (2.0, -1.0), (-1.0, 0.0)),
+    ("elu", (0.0, 1.0), (1.0, 0.0)),  # elu'(0) = alpha
+    ("leaky_relu", (0.0, 0.01), (0.01, 0.0)),  # leaky_relu'(0) = negative_slope
+    ("acosh", (1.0,), (math.inf,)),  # vertical at the domain's edge
+    ("asin", (1.0,), (math.inf,)),
+    ("acos", (-1.0,), (-math.inf,)),
+    ("cbrt", (0.0,), (math.inf,)),
+    ("sinc", (0.0,), (0.0,)),
+]
+
+
+class TestIssue16Kinks:
+    """The new functions at their kinks and edges: PyTorch's gradients."""
+
+    @pytest.mark.parametrize(("name", "point", "want"), KINKS)
+    def test_gradient_at_kink(
+        self, name: str, point: tuple[float, ...], want: tuple[float, ...]
+    ) -> None:
+        """backward gives PyTorch's convention, without raising."""
+        xs = [Value(v) for v in point]
+        BUILTINS[name](*xs).backward()
+        assert [x.grad for x in xs] == list(want)
+
+    def test_sinc_second_derivative_at_zero(self) -> None:
+        """sinc''(0) = -pi^2/3 (the series branch differentiates again)."""
+        h = ag.grad(ag.grad(ag.sinc))(Value(0.0))
+        assert h.data == pytest.approx(-(math.pi**2) / 3, rel=1e-14)
+
+    def test_digamma_pole_message(self) -> None:
+        """A pole names the call once."""
+        with pytest.raises(ValueError, match=r"^digamma\(-1\.0\): pole"):
+            ag.digamma(Value(-1.0))
+
+
+VALUES = [2.5, -2.5, 3.0, -0.5, 7.25, 0.125]
+
+
+class TestPythonSemantics:
+    """round, math.floor/ceil/trunc, %, // and divmod on Values: Python's numbers,
+    Values with derivative 0 (rounding) or PyTorch's remainder derivative."""
+
+    @pytest.mark.parametrize("v", VALUES)
+    @pytest.mark.parametrize(
+        "f",
+        [math.floor, math.ceil, math.trunc, round, lambda t: round(t, 1)],
+        ids=["floor", "ceil", "trunc", "round", "round1"],
+    )
+    def test_rounding(self, f: Callable[..., Any], v: float) -> None:
+        """The data is exactly Python's (type too) and the derivative is 0."""
+        x = Value(v)
+        out = f(x)
+        assert isinstance(out, Value)
+        assert out.data == f(v) and type(out.data) is type(f(v))
+        out.backward()
+        assert x.grad == 0
+
+    @pytest.mark.parametrize("v", VALUES)
+    @pytest.mark.parametrize("w", [2.0, -1.5, 0.75])
+    def test_remainder_and_floor_division(self, v: float, w: float) -> None:
+        """x % y, x // y, divmod: Python's values; d(x % y) = (1, -floor(x/y))."""
+        x, y = Value(v), Value(w)
+        assert (x % y).data == v % w and (x // y).data == v // w
+        assert (v % y).data == v % w and (x // w).data == v // w
+        q, r = divmod(x, y)
+        assert (q.data, r.data) == divmod(v, w)
+        assert [t.data for t in divmod(v, y)] == list(divmod(v, w))
+        (x % y).backward()
+        assert (x.grad, y.grad) == (1, -math.floor(v / w))
+
+    def test_foreign_operand(self) -> None:
+        """A foreign operand of % and divmod is Python's own TypeError."""
+        with pytest.raises(TypeError):
+            Value(1.0) % "a"  # type: ignore[operator]
+        with pytest.raises(TypeError):
+            divmod(Value(1.0), "a")  # type: ignore[operator]
+
+    def test_forward_mode(self) -> None:
+        """%, //, math.floor and round work on jvp's duals, with the same partials."""
+        value, tangent = ag.jvp(lambda t, u: t % u + t // u, (7.5, 2.0), (1.0, 1.0))
+        assert (value, tangent) == (7.5 % 2.0 + 7.5 // 2.0, 1.0 - math.floor(7.5 / 2))
+        value, tangent = ag.jvp(
+            lambda t: math.floor(t) * t + round(t, 1), (2.5,), (1.0,)
+        )
+        assert (value, tangent) == (2 * 2.5 + 2.5, 2.0)
+        q, r = ag.jvp(lambda t: list(divmod(t, 2.0)), (5.5,), (1.0,))
+        assert q == [2.0, 1.5] and r == [0, 1.0]
+
+    def test_elu_and_leaky_relu_defaults(self) -> None:
+        """elu's alpha is 1 and leaky_relu's negative_slope 0.01 by default."""
+        assert ag.elu(-1.0) == math.expm1(-1.0)
+        assert ag.leaky_relu(-2.0) == -2.0 * 0.01
+        assert ag.elu(Value(-1.0), 2.0).data == 2.0 * math.expm1(-1.0)
 
 
 class TestNonFinite:

@@ -186,7 +186,11 @@ class TestEveryNodeClass:
         """Output and gradients equal the Value engine's at points of the domain."""
         prim = ag.registered()[name]
         for p in points(prim, n=10):
-            assert tape_gradients(prim, p) == engine_gradients(prim, p)
+            got, want = tape_gradients(prim, p), engine_gradients(prim, p)
+            # an integer input (polygamma's order) has the gradient nan in both
+            assert len(got) == len(want)
+            pairs = zip(got, want, strict=True)
+            assert all(g == w or (g != g and w != w) for g, w in pairs)
 
     def test_is_a_module_attribute(self, name: str) -> None:
         """The class is reachable as tape.<CamelCase name> and names its primitive."""

@@ -185,8 +185,11 @@ class TestCheckGradFindsWrongRulesInRandomExpressions:
 
 
 def namespace() -> dict[str, Any]:
-    """The names an expression's source uses: the registered primitives."""
-    return {**ag.registered(), "abs": abs}
+    """The names an expression's source uses: the registered primitives, and the
+    functions that call an operator's special method (abs, round, math.floor)."""
+    import math
+
+    return {**ag.registered(), "abs": abs, "round": round, "math": math}
 
 
 class TestValues:

@@ -76,13 +76,100 @@ TORCH: dict[str, Callable[..., Any]] = {
         "erf": torch.erf,
         "maximum": torch.maximum,
         "minimum": torch.minimum,
+        "sinh": torch.sinh,
+        "cosh": torch.cosh,
+        "asinh": torch.asinh,
+        "acosh": torch.acosh,
+        "atanh": torch.atanh,
+        "asin": torch.asin,
+        "acos": torch.acos,
+        "log2": torch.log2,
+        "log10": torch.log10,
+        "exp2": torch.exp2,
+        "erfc": torch.erfc,
+        "lgamma": torch.lgamma,
+        "digamma": torch.digamma,
+        "sign": torch.sign,
+        "floor": torch.floor,
+        "ceil": torch.ceil,
+        "trunc": torch.trunc,
+        "round": torch.round,
+        "fmod": torch.fmod,
+        "mod": torch.remainder,
+        "logaddexp": torch.logaddexp,
+        "logaddexp2": torch.logaddexp2,
+        "degrees": torch.rad2deg,
+        "radians": torch.deg2rad,
+        "fmax": torch.fmax,
+        "fmin": torch.fmin,
+        "gelu": F.gelu,
+        "silu": F.silu,
+        "log_sigmoid": F.logsigmoid,
+        "softsign": F.softsign,
     }.items()
 }
+
+
+def polygamma(n: Any, x: Any) -> Any:
+    """torch.polygamma takes the order as a Python int (it is never differentiated)."""
+    return torch.polygamma(int(n), tensor(x))
+
+
+def round_digits(x: Any, n: Any) -> Any:
+    """round(x, n): torch.round with ``decimals``, an int."""
+    return torch.round(tensor(x), decimals=int(n))
+
+
+def with_parameter(fn: Callable[..., Any], **written: Any) -> Callable[..., Any]:
+    """torch's activation with a float parameter (elu's alpha); a parameter the
+    expression varies is written out, since torch cannot differentiate in it."""
+
+    def apply(x: Any, a: Any) -> Any:
+        if isinstance(a, torch.Tensor) and a.requires_grad:
+            return written["form"](tensor(x), a)
+        return fn(tensor(x), float(a))
+
+    return apply
+
+
+def copysign(x: Any, y: Any) -> Any:
+    """|x| sign(y): torch.copysign off y = 0. torch.copysign's second derivative
+    divides its result by x twice, which overflows for |x| < 1e-154."""
+    return torch.abs(tensor(x)) * torch.sign(tensor(y))
+
+
+def sinc(x: Any) -> Any:
+    """torch.sinc, and near 0 its Taylor polynomial (exact to 1e-16 there): torch's
+    second derivative is nan at 0 and for |x| below 1e-150 (sinc''(0) = -pi^2/3)."""
+    x = tensor(x)
+    if abs(x.item()) >= 1e-4:
+        return torch.sinc(x)
+    t = math.pi * x
+    return 1 - t * t / 6 + t**4 / 120
+
+
+TORCH.update(
+    {
+        "copysign": copysign,
+        "sinc": sinc,
+        "polygamma": polygamma,
+        "round_digits": round_digits,
+        "elu": with_parameter(
+            F.elu, form=lambda x, a: torch.where(x > 0, x, a * torch.expm1(x))
+        ),
+        "leaky_relu": with_parameter(
+            F.leaky_relu, form=lambda x, s: torch.where(x > 0, x, s * x)
+        ),
+    }
+)
 
 # Built-in primitives torch has no counterpart of, each with the reason.
 NO_TORCH_EQUIVALENT: dict[str, str] = {
     "_limit_div": "internal to the rules (a quotient taking its limit at 0); "
     "what it computes away from 0 is truediv's, compared here",
+    "cbrt": "torch has no cbrt (pow(x, 1/3) is nan for x < 0)",
+    "gamma": "torch has no gamma (exp(lgamma) loses the sign for x < 0)",
+    "floordiv": "torch.floor_divide has no derivative (not in derivatives.yaml)",
 }
 
 Case = tuple[Expression, tuple[float, ...]]

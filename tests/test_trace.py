@@ -109,7 +109,9 @@ class TestFunctions:
     def test_user_primitives(self) -> None:
         """User primitives: an expression, one with abs, one calling math."""
         softsign = ag.primitive(
-            lambda x: x / (1 + abs(x)), lambda x: 1 / (1 + abs(x)) ** 2, name="softsign"
+            lambda x: x / (1 + abs(x)),
+            lambda x: 1 / (1 + abs(x)) ** 2,
+            name="user_softsign",
         )
         wave = ag.primitive(math.sin, math.cos, name="wave")
         scale = ag.primitive(lambda x, y: x * y, lambda x, y: y, lambda x, y: x)

@@ -34,24 +34,36 @@ def stub_source() -> str:
         "",
         "class Methods:",
     ]
-    for op in _rules._OPERATORS:
-        for i, dunder in enumerate(_rules._dunders(op)):
-            if op.primitive.arity == 1:
-                lines.append(f"    def {dunder}(self) -> Value: ...")
-            else:
-                other = "float" if i else "Value | float"
-                lines.append(f"    def {dunder}(self, other: {other}) -> Value: ...")
+    lines += methods("Value", "Value | float", "float")
     for name in _rules._exported():
         if _rules._REGISTRY[name].arity == 1:
             lines.append(f"    def {name}(self) -> Value: ...")
     lines += ["", "class DualMethods:"]
-    for op in _rules._OPERATORS:
-        for dunder in _rules._dunders(op):
-            if op.primitive.arity == 1:
-                lines.append(f"    def {dunder}(self) -> Any: ...")
-            else:
-                lines.append(f"    def {dunder}(self, other: Any) -> Any: ...")
+    lines += methods("Any", "Any", "Any")
     return "\n".join(lines) + "\n"
+
+
+def methods(result: str, other: str, reflected_other: str) -> list[str]:
+    """The operator table's special methods, as _rules._bind binds them."""
+    lines: list[str] = []
+    seen: set[str] = set()
+    for op in _rules._OPERATORS:
+        for i, dunder in enumerate(_rules._dunders(op)):
+            if dunder in seen:  # round(x) and round(x, n): one __round__
+                continue
+            seen.add(dunder)
+            if dunder == "__round__":
+                ndigits = "ndigits: int | None = None"
+                lines.append(f"    def {dunder}(self, {ndigits}) -> {result}: ...")
+            elif op.primitive.arity == 1:
+                lines.append(f"    def {dunder}(self) -> {result}: ...")
+            else:
+                kind = reflected_other if i else other
+                lines.append(f"    def {dunder}(self, other: {kind}) -> {result}: ...")
+    pair = result if result == "Any" else f"tuple[{result}, {result}]"
+    lines.append(f"    def __divmod__(self, other: {other}) -> {pair}: ...")
+    lines.append(f"    def __rdivmod__(self, other: {reflected_other}) -> {pair}: ...")
+    return lines
 
 
 class TestStub:

@@ -20,7 +20,7 @@ np = pytest.importorskip("numpy")
 from hypothesis import given, settings  # noqa: E402 -- after the importorskip
 
 import autograd_scalar as ag  # noqa: E402
-from autograd_scalar import trace  # noqa: E402
+from autograd_scalar import _rules, trace  # noqa: E402
 from autograd_scalar.testing.strategies import expressions  # noqa: E402
 from autograd_scalar.tracing import vectorized  # noqa: E402
 
@@ -63,29 +63,60 @@ def grid(n: int = 41, lo: float = -4.0, hi: float = 4.0) -> Any:
     return np.meshgrid(xs, xs[::-1].copy(), indexing="ij")
 
 
+# Functions whose values are exact integers: 0 feeds log and 1/x, where numpy's form
+# gives -inf or inf and the scalar forward raises (nan), and a later atan or exp makes
+# the inf finite. TestPrimitives checks them over arrays one at a time.
+TO_INTEGERS = {"floor", "ceil", "trunc", "round", "round_digits", "floordiv", "sign"}
+# fmax and fmin ignore a nan operand by design, so they hide an error upstream that
+# the scalar replay raises (fmax(log(-1), x) is x over arrays, nan by the oracle).
+NAN_IGNORING = {"fmax", "fmin"}
+
+
+def free_form(prim: ag.Primitive) -> tuple[Any, int]:
+    """``prim`` with its integer inputs (polygamma's order) fixed at 1, as a
+    function of its other inputs, and how many those are."""
+    whole = [p is _rules._no_derivative for p in prim.partials]
+
+    def f(*free: Any) -> Any:
+        it = iter(free)
+        return prim(*(1 if w else next(it) for w in whole))
+
+    return f, whole.count(False)
+
+
+def trace_inside(f: Any, candidates: list[tuple[float, ...]]) -> Any:
+    """``f`` traced at the first candidate point inside its domain (acosh: x > 1)."""
+    for point in candidates[:-1]:
+        try:
+            return trace(f, *point)
+        except ValueError:
+            continue
+    return trace(f, *candidates[-1])
+
+
 class TestPrimitives:
     """Every built-in primitive over arrays, inside and outside its domain."""
 
     @pytest.mark.parametrize("name", sorted(BUILTINS))
     def test_agrees_with_scalar_replay(self, name: str) -> None:
         """Values and partials agree with the scalar replay at every grid point."""
-        prim = BUILTINS[name]
+        prim, arity = free_form(BUILTINS[name])
         xs, ys = grid()
-        args = (xs, ys)[: prim.arity]
-        g = trace(lambda *v: prim(*v), *(0.5,) * prim.arity)
+        args = (xs, ys)[:arity]
+        g = trace_inside(prim, [(0.5,) * arity, (1.5,) * arity])
         assert_agree(g.value_and_grad(*args), pointwise(g, *args))
 
     @pytest.mark.parametrize("name", sorted(BUILTINS))
     def test_composed(self, name: str) -> None:
         """Composed with arithmetic, a primitive agrees with the scalar replay."""
-        prim = BUILTINS[name]
+        prim, arity = free_form(BUILTINS[name])
 
         def f(x: Any, y: Any) -> Any:
-            inputs = (x * y - 0.3, y + x * 0.5)[: prim.arity]
+            inputs = (x * y - 0.3, y + x * 0.5)[:arity]
             return prim(*inputs) * (x - y) + x
 
         xs, ys = grid(21)
-        g = trace(f, 1.0, 0.9)
+        g = trace_inside(f, [(1.0, 0.9), (2.0, 1.9)])
         assert_agree(g.value_and_grad(xs, ys), pointwise(g, xs, ys))
 
     def test_value_only(self) -> None:
@@ -99,7 +130,7 @@ class TestRandomExpressions:
     """Random DAGs of built-in primitives, at points spread around the drawn one."""
 
     @settings(max_examples=60, deadline=None)
-    @given(expressions(primitives=sorted(BUILTINS)))
+    @given(expressions(primitives=sorted(set(BUILTINS) - TO_INTEGERS - NAN_IGNORING)))
     def test_agrees_with_scalar_replay(
         self, case: tuple[Any, tuple[float, ...]]
     ) -> None:

@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd_scalar as ag
-from autograd_scalar import Value, viz
+from autograd_scalar import Value, _rules, viz
 from autograd_scalar._rules import _BUILTIN
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -487,16 +487,30 @@ class TestToSympy:
         """Each built-in maps to sympy: same value, same derivatives."""
         sp = sympy()
         prim = ag.registered()[name]
-        point = [0.7, 0.3, 0.4][: prim.arity]
+        # an integer input (polygamma's order, round's ndigits) is a constant 1
+        whole = [p is _rules._no_derivative for p in prim.partials]
+        point: list[Any] = [0.7, 0.3, 0.4][: prim.arity]
+        if name == "acosh":
+            point = [1.7]  # its domain is x > 1
+        point = [1 if w else p for p, w in zip(point, whole, strict=True)]
         assert prim.domain is None or prim.domain(*point)
-        xs = [Value(p, f"a{i}") for i, p in enumerate(point)]
+        xs = [
+            p if w else Value(p, f"a{i}")
+            for i, (p, w) in enumerate(zip(point, whole, strict=True))
+        ]
         out = prim(*xs)
         out.backward()
         expr = ag.to_sympy(out)
         at = {sp.Symbol(f"a{i}", real=True): p for i, p in enumerate(point)}
         assert math.isclose(float(expr.subs(at)), out.data, rel_tol=1e-12)
         for i, x in enumerate(xs):
+            if not isinstance(x, Value):
+                continue
             d = sp.diff(expr, sp.Symbol(f"a{i}", real=True))
+            # sympy leaves d/dx floor(x) unevaluated: 0 away from the jumps
+            d = sp.sympify(
+                d.replace(lambda e: isinstance(e, sp.Derivative | sp.Subs), lambda e: 0)
+            )
             assert math.isclose(float(d.subs(at)), x.grad, rel_tol=1e-9, abs_tol=1e-12)
 
     @settings(max_examples=30)

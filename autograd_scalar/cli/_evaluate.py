@@ -15,7 +15,7 @@ from typing import Any
 from autograd_scalar import functional
 from autograd_scalar._engine import Value
 
-from ._parser import _PUSH, EvaluationError, Program, UsageError
+from ._parser import _PUSH, INTEGER_INPUTS, EvaluationError, Program, UsageError
 
 __all__ = ["MAX_HESSIAN_WORK", "Result", "differentiate", "evaluate"]
 
@@ -45,6 +45,9 @@ def evaluate(program: Program, env: dict[str, Any]) -> Any:
         n = arg.arity
         args = stack[-n:]
         del stack[-n:]
+        for k in INTEGER_INPUTS.get(arg.name, ()):
+            if type(args[k]) is float and args[k].is_integer():
+                args[k] = int(args[k])
         try:
             push(arg(*args))
         except (ArithmeticError, ValueError) as err:

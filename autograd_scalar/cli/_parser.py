@@ -32,7 +32,7 @@ from typing import Any
 
 import autograd_scalar
 from autograd_scalar._engine import Primitive
-from autograd_scalar._rules import _BUILTIN, registered
+from autograd_scalar._rules import _BUILTIN, _OPERATORS, _is_call, registered
 
 __all__ = [
     "CONSTANTS",
@@ -57,23 +57,31 @@ FUNCTIONS: tuple[str, ...] = (
         if name in _BUILTIN and name in autograd_scalar.__all__  # exported functions
     ),
     "abs",  # the table's abs, called as Python's abs()
+    "round",  # round(x) and round(x, n), as Python's round()
 )
 """The functions an expression may call: the library's built-in functions, read from
 the rule table (a built-in exported at the top level is callable here at once)."""
 
+# A call spelled as Python spells it, with the rule table's primitive it applies
+# when the number of arguments picks another one than the name: round(x, n).
+CALL_FORMS: dict[tuple[str, int], str] = {("round", 2): "round_digits"}
+
+# Inputs that are integers (an order, a number of digits), by primitive: a literal
+# there (read as a float, as every number here) is passed as the int it writes.
+INTEGER_INPUTS: dict[str, tuple[int, ...]] = {"round_digits": (1,), "polygamma": (0,)}
+
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
 """Names an expression may use without giving them a value."""
 
-# The operators: symbol -> (primitive in the rule table, precedence, right-assoc).
-# Precedence as in Python. A new operator is one line here once its primitive is
-# registered: "%" and "//" would be ("mod", 2, False) and ("floordiv", 2, False), the
-# tokenizer already knows both symbols (today they are rejected by name).
+# Python's precedence of its binary operators (higher binds tighter).
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "%": 2, "//": 2, "**": 4}
+
+# The operators: symbol -> (primitive in the rule table, precedence, right-assoc),
+# read from the rule table's operator table (+ - * / % // **).
 BINARY: dict[str, tuple[str, int, bool]] = {
-    "+": ("add", 1, False),
-    "-": ("sub", 1, False),
-    "*": ("mul", 2, False),
-    "/": ("truediv", 2, False),
-    "**": ("pow", 4, True),
+    op.symbol: (op.primitive.name, _PRECEDENCE[op.symbol], op.symbol == "**")
+    for op in _OPERATORS
+    if op.primitive.arity == 2 and not _is_call(op)
 }
 UNARY: dict[str, tuple[str | None, int]] = {
     "-": ("neg", 3),
@@ -600,7 +608,7 @@ def _close(state: _State, token: _Token | None) -> None:
     if frame.name is not None:
         if state.tokens[state.at - 1].text != "(":
             frame.args += state.tokens[state.at - 1].text != ","
-        prim = state.prims[frame.name]
+        prim = state.prims[CALL_FORMS.get((frame.name, frame.args), frame.name)]
         if frame.args != prim.arity:
             raise UsageError(
                 f"{frame.name}() takes {prim.arity} argument"
@@ -633,7 +641,7 @@ _COMPARISONS = {"<", ">", "==", "!=", "<=", ">=", "in", "is", "not"}
 def _operator_error(state: _State, token: _Token) -> str:
     """What is wrong with ``token`` after a complete operand."""
     text = token.text
-    if token.kind == "op" and text in ("//", "%", "@", "^", "|", "&", "<<", ">>"):
+    if token.kind == "op" and text in ("@", "^", "|", "&", "<<", ">>"):
         return f"operator {text} is not allowed (only {_ONLY})"
     if text in _COMPARISONS:
         return "comparisons are not allowed"

@@ -24,7 +24,7 @@ from hypothesis import reject
 from hypothesis import strategies as st
 
 from .._engine import Primitive, Value
-from .._rules import _OPERATORS, registered
+from .._rules import _OPERATORS, _is_call, registered
 
 __all__ = ["Constant", "Expression", "Node", "expressions", "values"]
 
@@ -87,15 +87,19 @@ class Node(NamedTuple):
 _INFIX: dict[str, tuple[Callable[[Any, Any], Any], str]] = {
     op.primitive.name: (op.apply, op.symbol)
     for op in _OPERATORS
-    if op.primitive.arity == 2
+    if op.primitive.arity == 2 and not _is_call(op)
 }
 _PREFIX: dict[str, tuple[Callable[[Any], Any], str]] = {
     op.primitive.name: (op.apply, op.symbol)
     for op in _OPERATORS
-    if op.primitive.arity == 1
+    if op.primitive.arity == 1 and not _is_call(op)
 }
-# Those written as a sign (-x), not called like a function (abs(x)).
-_SIGNS = {name for name, (_, symbol) in _PREFIX.items() if not symbol.isidentifier()}
+# Those called like a function: abs(x), round(x, 2), math.floor(x).
+_CALLS: dict[str, tuple[Callable[..., Any], str]] = {
+    op.primitive.name: (op.apply, op.symbol) for op in _OPERATORS if _is_call(op)
+}
+# Those written as a sign (-x).
+_SIGNS = set(_PREFIX)
 
 
 class Expression:
@@ -219,7 +223,8 @@ class Expression:
             return [ops[0], f" {_INFIX[name][1]} ", ops[1]]
         if name in _SIGNS:
             return [_PREFIX[name][1], ops[0]]
-        parts: list[str | tuple[int, bool]] = [f"{name}("]
+        called = _CALLS[name][1] if name in _CALLS else name
+        parts: list[str | tuple[int, bool]] = [f"{called}("]
         for i, op in enumerate(ops):
             if i > 0:
                 parts.append(", ")
@@ -268,6 +273,8 @@ def _apply(
         return _INFIX[name][0](*xs)
     if name in _PREFIX:
         return _PREFIX[name][0](*xs)
+    if name in _CALLS:
+        return _CALLS[name][0](*xs)
     return prim(*xs)
 
 

@@ -47,11 +47,51 @@ NUMPY_FORMS: dict[str, Callable[[Any], Callable[..., Any]]] = {
     "relu": lambda np: lambda x: np.where((x > 0) | (x != x), x, 0.0),
     "maximum": lambda np: np.maximum,
     "minimum": lambda np: np.minimum,
+    "sinh": lambda np: np.sinh,
+    "cosh": lambda np: np.cosh,
+    "asinh": lambda np: np.arcsinh,
+    "acosh": lambda np: np.arccosh,
+    "atanh": lambda np: np.arctanh,
+    "asin": lambda np: np.arcsin,
+    "acos": lambda np: np.arccos,
+    "log2": lambda np: np.log2,
+    "log10": lambda np: np.log10,
+    "exp2": lambda np: np.exp2,
+    "cbrt": lambda np: np.cbrt,
+    "sign": lambda np: np.sign,
+    "floor": lambda np: np.floor,  # floats where math.floor gives ints: equal values
+    "ceil": lambda np: np.ceil,
+    "trunc": lambda np: np.trunc,
+    "round": lambda np: np.round,  # half to even, as Python's round
+    "fmod": lambda np: np.fmod,  # C's fmod, as math.fmod
+    "mod": lambda np: np.remainder,  # Python's %
+    "floordiv": lambda np: np.floor_divide,
+    "logaddexp": lambda np: np.logaddexp,
+    "logaddexp2": lambda np: np.logaddexp2,
+    "degrees": lambda np: np.degrees,
+    "radians": lambda np: np.radians,
+    "fmax": lambda np: np.fmax,
+    "fmin": lambda np: np.fmin,
+    "copysign": lambda np: np.copysign,
+    # e^-softplus(-x) is sigmoid without overflow, as the table's sigmoid form
+    "silu": lambda np: lambda x: x * np.exp(-np.logaddexp(0.0, -x)),
+    # x + 0 * a: a nan parameter (an error upstream, in the scalar replay) stays nan
+    "elu": lambda np: (
+        lambda x, a: np.where(x > 0, x + 0 * a, a * np.expm1(np.minimum(x, 0)))
+    ),
+    "leaky_relu": lambda np: lambda x, s: np.where(x > 0, x + 0 * s, s * x),
+    "log_sigmoid": lambda np: lambda x: -np.logaddexp(0.0, -x),
+    "softsign": lambda np: lambda x: x / (1 + np.abs(x)),
 }
 # Built-in primitives numpy has no function for: their scalar forward per element.
-# (_limit_div: np.divide differs at v = -0.0, where the rule takes the limit from
-# above; it only appears in graphs of higher derivatives.)
-PER_ELEMENT = frozenset({"erf", "_limit_div"})
+# sinc: np.sinc(1.0) is 3.9e-17, ours exactly 0 (a later abs or sign would branch);
+# round_digits: np.round(x, n) scales by 10**n, Python's round(x, n) rounds exactly;
+# _limit_div: np.divide differs at v = -0.0, where the rule takes the limit from
+# above (it only appears in graphs of higher derivatives).
+PER_ELEMENT = frozenset(
+    {"erf", "erfc", "gamma", "lgamma", "digamma", "polygamma", "gelu", "sinc"}
+    | {"round_digits", "_limit_div"}
+)
 
 
 def has_numpy_form(primitive: Primitive) -> bool:
@@ -304,3 +344,83 @@ def _rows(a: Any, start: int, stop: int, ndim: int) -> Any:
     if len(shape) < ndim or shape[0] == 1:
         return a
     return a[start:stop]
+
+
+# -------------------------------------------------------------------------------------
+# numpy's functions on Values: Value.__array_ufunc__ lands here
+# -------------------------------------------------------------------------------------
+
+_UFUNC_PRIMITIVES: dict[str, Primitive] = {}
+# ufuncs that numpy scalars call for Python's operators, with no primitive: the
+# Value's special method, and the one for the Value on the right.
+_PYTHON_OPERATORS = {
+    "less": ("lt", "gt"),
+    "less_equal": ("le", "ge"),
+    "greater": ("gt", "lt"),
+    "greater_equal": ("ge", "le"),
+    "equal": ("eq", "eq"),
+    "not_equal": ("ne", "ne"),
+    "divmod": ("divmod", "rdivmod"),
+}
+
+
+def ufunc_primitives(np: Any) -> dict[str, Primitive]:
+    """numpy's ufunc name -> the built-in primitive it is (``"arcsin"`` -> asin):
+    every numpy form above that is a ufunc itself, read off the table."""
+    if not _UFUNC_PRIMITIVES:
+        table = registered()
+        for name, form in NUMPY_FORMS.items():
+            fn = form(np)
+            if isinstance(fn, np.ufunc) and name in table:
+                _UFUNC_PRIMITIVES.setdefault(fn.__name__, table[name])
+    return _UFUNC_PRIMITIVES
+
+
+def apply_ufunc(
+    ufunc: Any, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """``ufunc(*inputs)`` where some input is a Value: the primitive it maps to.
+
+    On Values and numbers the result is a Value; where an input is an array, an
+    object array of Values (the primitive applied per element).
+    """
+    import numpy as np
+
+    from .._engine import Value
+
+    if method != "__call__" or kwargs:
+        return NotImplemented  # reductions, out=...: numpy raises its TypeError
+    name = ufunc.__name__
+    # a numpy scalar's operator (np.float64(1) < x) passes it as a 0-d array
+    inputs = tuple(
+        x[()] if isinstance(x, np.ndarray) and x.ndim == 0 else x for x in inputs
+    )
+    if name in _PYTHON_OPERATORS and not any(isinstance(x, np.ndarray) for x in inputs):
+        # np.float64(1) < x and divmod(np.float64(7), x) come here first: give the
+        # answer Python's operator gives, through the Value's own (reflected) method.
+        x, y = inputs
+        dunder, reflected = _PYTHON_OPERATORS[name]
+        if isinstance(x, Value):
+            out = getattr(x, f"__{dunder}__")(y)
+        else:
+            out = getattr(y, f"__{reflected}__")(x)
+        if out is NotImplemented and name in ("equal", "not_equal"):
+            return name == "not_equal"  # as Python: unequal unless the same object
+        return out
+    prim = ufunc_primitives(np).get(name)
+    if prim is None or prim.arity != len(inputs):
+        raise TypeError(
+            f"numpy.{ufunc.__name__} has no primitive in autograd_scalar, so it "
+            "cannot take a Value; use the package's functions"
+        )
+    if not any(isinstance(x, np.ndarray) for x in inputs):
+        return prim(*inputs)
+    operands = []
+    for x in inputs:
+        if isinstance(x, Value):
+            boxed = np.empty((), dtype=object)  # numpy asks a Value, not a 0-d array
+            boxed[()] = x
+            operands.append(boxed)
+        else:
+            operands.append(x)
+    return np.frompyfunc(prim, prim.arity, 1)(*operands)

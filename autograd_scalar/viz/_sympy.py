@@ -50,6 +50,48 @@ _FORMS: dict[str, Callable[..., Any]] = {
     # piecewise
     "maximum": lambda sp, x, y: sp.Max(x, y),
     "minimum": lambda sp, x, y: sp.Min(x, y),
+    # issue 16's functions (sympy leaves d/dx floor, ceiling and sign unevaluated:
+    # 0 away from their jumps)
+    "sinh": lambda sp, x: sp.sinh(x),
+    "cosh": lambda sp, x: sp.cosh(x),
+    "asinh": lambda sp, x: sp.asinh(x),
+    "acosh": lambda sp, x: sp.acosh(x),
+    "atanh": lambda sp, x: sp.atanh(x),
+    "asin": lambda sp, x: sp.asin(x),
+    "acos": lambda sp, x: sp.acos(x),
+    "log2": lambda sp, x: sp.log(x) / sp.log(2),
+    "log10": lambda sp, x: sp.log(x) / sp.log(10),
+    "exp2": lambda sp, x: 2**x,
+    "cbrt": lambda sp, x: sp.sign(x) * sp.Abs(x) ** sp.Rational(1, 3),
+    "erfc": lambda sp, x: sp.erfc(x),
+    "gamma": lambda sp, x: sp.gamma(x),
+    # log|gamma|: loggamma is complex for negative x
+    "lgamma": lambda sp, x: sp.log(sp.Abs(sp.gamma(x))),
+    "digamma": lambda sp, x: sp.digamma(x),
+    "polygamma": lambda sp, x, y: sp.polygamma(x, y),
+    "sign": lambda sp, x: sp.sign(x),
+    "floor": lambda sp, x: sp.floor(x),
+    "ceil": lambda sp, x: sp.ceiling(x),
+    "trunc": lambda sp, x: sp.sign(x) * sp.floor(sp.Abs(x)),
+    "round": lambda sp, x: sp.floor(x + sp.Rational(1, 2)),  # off the half-integers
+    "round_digits": lambda sp, x, n: sp.floor(x * 10**n + sp.Rational(1, 2)) / 10**n,
+    "fmod": lambda sp, x, y: x - y * sp.sign(x / y) * sp.floor(sp.Abs(x / y)),
+    "mod": lambda sp, x, y: x - y * sp.floor(x / y),
+    "floordiv": lambda sp, x, y: sp.floor(x / y),
+    "logaddexp": lambda sp, x, y: sp.log(sp.exp(x) + sp.exp(y)),
+    "logaddexp2": lambda sp, x, y: sp.log(2**x + 2**y) / sp.log(2),
+    "sinc": lambda sp, x: sp.sinc(sp.pi * x),  # sympy's sinc is sin(x)/x
+    "degrees": lambda sp, x: x * 180 / sp.pi,
+    "radians": lambda sp, x: x * sp.pi / 180,
+    "fmax": lambda sp, x, y: sp.Max(x, y),
+    "fmin": lambda sp, x, y: sp.Min(x, y),
+    "copysign": lambda sp, x, y: sp.Abs(x) * sp.sign(y),
+    "gelu": lambda sp, x: x * (1 + sp.erf(x / sp.sqrt(2))) / 2,
+    "silu": lambda sp, x: x / (1 + sp.exp(-x)),
+    "elu": lambda sp, x, a: sp.Piecewise((x, x > 0), (a * (sp.exp(x) - 1), True)),
+    "leaky_relu": lambda sp, x, s: sp.Piecewise((x, x > 0), (s * x, True)),
+    "log_sigmoid": lambda sp, x: -sp.log(1 + sp.exp(-x)),
+    "softsign": lambda sp, x: x / (1 + sp.Abs(x)),
 }
 
 # Built-in primitives with no sympy form, each with the reason (none so far).

@@ -1,11 +1,10 @@
-"""DRAFT, outside tests/ and collected by nobody: HIPS autograd's scalar tests, ported.
+"""HIPS autograd's scalar tests, ported by renaming the API alone.
 
 Issue 16's "done when": HIPS autograd's ``tests/test_scalar_ops.py``,
 ``tests/test_core.py``, ``tests/test_binary_ops.py`` (scalar case),
 ``tests/test_systematic.py`` (scalar cases) and ``tests/test_direct.py`` pass here,
 ported by renaming the API alone and run as HIPS runs them. This module is that port,
-written fresh from HIPS's cases (HIPS/autograd at bff107b), ready to drop into
-``tests/test_hips_port.py`` once the features land:
+written fresh from HIPS's cases (HIPS/autograd at bff107b). It needs:
 
 - the primitives of issue 16 section 1 (``ag.sinh``, ``ag.sign``, ``ag.sinc``...);
 - ``%`` on Values (section 1), ``==``/``!=`` by data (section 3);
@@ -19,8 +18,6 @@ operators, ``np.abs`` -> ``abs``, ``np.deg2rad`` -> ``ag.radians``. HIPS's
 orders 1 and 2, modes ``fwd`` and ``rev``: order 2 checks the vjp-function in
 forward mode (forward-over-reverse) and the jvp-function in reverse mode. The
 complex-number cases (``holomorphic_grad``, the complex ufunc checks) are out of scope.
-
-Run: ``pytest -q -p no:cacheprovider DRAFT_hips_port.py``.
 """
 
 from __future__ import annotations
