@@ -568,6 +568,32 @@ class TestPitfalls:
         assert kernel.value("twice_x.grad") == 24
         assert kernel.value("once_x.grad") == 12
 
+    def test_ordinary_python(self, kernel: Kernel) -> None:
+        """The Ordinary Python section: the warning, autograd_scalar.math, numpy on
+        Values, == on data with identity hashes, and jvp over grad."""
+        assert kernel.value("graph_break.category.__name__") == "GraphBreakWarning"
+        assert "autograd_scalar.math" in kernel.value("str(graph_break.message)")
+        assert kernel.value("trap_x.grad") == 0  # nothing has run backward through it
+        # z = 2 sin x at 0.5 through the package's math: dz/dx = 2 cos 0.5.
+        assert kernel.value("fixed_x.grad") == pytest.approx(2 * math.cos(0.5))
+        assert kernel.value("type(math.sin(0.5)).__name__") == "float"
+        # hypot(3, 4) = 5 with partials 3/5 and 4/5; floor(2.7) = 2 with slope 0.
+        hyp = kernel.value("(hyp.data, side_a.grad, side_b.grad)")
+        assert hyp == pytest.approx((5.0, 0.6, 0.8))
+        assert kernel.value("(floored.data, floor_x.grad)") == (math.floor(2.7), 0)
+        assert kernel.value("(np_sine.data, np_x.grad)") == pytest.approx(
+            (math.sin(0.5), math.cos(0.5))
+        )
+        # max(1, 3) = 3: the gradient goes to the larger operand only.
+        assert kernel.value("(larger.data, low.grad, high.grad)") == (3.0, 0, 1)
+        # sum(2 * [1, 3]) = 8, slope 2 in each.
+        assert kernel.value("(total.data, first.grad, second.grad)") == (8.0, 2, 2)
+        assert kernel.value("doubled.dtype.name") == "object"
+        assert kernel.value("(len(by_value), by_value[key_b])") == (2, "b")
+        assert kernel.value("(slope, curvature)") == pytest.approx(
+            (math.cos(1.0), -math.sin(1.0)), rel=1e-15
+        )
+
 
 class TestDaskGradientField:
     """07: a gradient field over an N x N grid of dask arrays on a local cluster."""
