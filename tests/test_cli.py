@@ -985,8 +985,8 @@ def build(tree: Any, leaves: dict[str, Value]) -> Any:
     }
     if op in binary:
         return binary[op](*args)
-    if op == "abs":
-        return abs(args[0])
+    if op in ("abs", "round"):  # called as Python's own abs() and round()
+        return abs(args[0]) if op == "abs" else round(args[0])
     return getattr(autograd_scalar, op)(*args)
 
 
