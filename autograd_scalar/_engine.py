@@ -571,7 +571,29 @@ def pullback(node: Value, g: Any, on_values: bool) -> None:
 
 
 def _reference_pullback(node: Value, g: Any, zero: Any) -> None:
-    pullback(node, g, False)
+    """``pullback`` on numbers, inside a first-order pass (beyond two inputs, where no
+    code is generated): as the generated pullbacks do, a leaf's sum for this pass is
+    kept in its ``_a`` slot (``zero.touched`` lists it) until the pass completes, and
+    an interior node's first contribution replaces the pass's mark ``zero``."""
+    op = node._op
+    assert op is not None, "a leaf has no pullback"
+    inputs = node._inputs()
+    args = tuple(x.data if isinstance(x, Value) else x for x in inputs)
+    ans = node.data
+    for x, partial in zip(inputs, op.partials, strict=True):
+        if isinstance(x, Value):
+            step = partial(ans, *args) * g
+            if x._op is None:
+                old = x._a
+                if old is None:
+                    zero.touched.append(x)
+                    old = x.grad
+                    x._a = step if old is _FRESH else old + step
+                else:
+                    x._a = old + step
+            else:
+                old = x.grad
+                x.grad = step if old is zero or old is _FRESH else old + step
 
 
 def _reference_walk(node: Value, zero: Any) -> Any:

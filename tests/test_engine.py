@@ -925,3 +925,33 @@ class TestAllOrNothing:
         assert all(n.grad == 0 and type(n.grad) is int for n in _engine.toposort(y))
         assert all(n._a is None for n in _engine.toposort(y) if n.is_leaf)
         ag.unregister("boom_fresh")
+
+
+class TestManyOperands:
+    """Primitives beyond two inputs run the reference pullback inside a pass."""
+
+    def test_repeated_leaf_and_shared_node(self) -> None:
+        """fma(x, 2, x) + x: every path to the leaf counts (d/dx = 2 + 1 + 1)."""
+        fma = ag.primitive(
+            lambda x, y, z: x * y + z,
+            lambda x, y, z: y,
+            lambda x, y, z: x,
+            lambda x, y, z: 1,
+            name="fma_many_operands",
+        )
+        try:
+            x = Value(0.5)
+            (fma(x, 2.0, x) + x).backward()
+            assert x.grad == 4.0
+            x.grad = 10.0  # leaves accumulate across passes
+            (fma(x, 2.0, x) + x).backward()
+            assert x.grad == 14.0
+            # t = x + x used twice by fma, its result twice by the sum:
+            # d/dx [2 (t*t + x) + x] = 2 (2 t * 2 + 1) + 1 = 8 t + 3 = 11 at x = 0.5
+            x = Value(0.5)
+            t = x + x
+            u = fma(t, t, x)
+            ((u + u) + x).backward()
+            assert x.grad == 11.0
+        finally:
+            ag.unregister("fma_many_operands")

@@ -175,10 +175,21 @@ NO_TORCH_EQUIVALENT: dict[str, str] = {
 Case = tuple[Expression, tuple[float, ...]]
 
 
-def close(got: Sequence[Any], want: Sequence[Any]) -> bool:
+# torch's polygamma of order 1 and up (trigamma, ...) is accurate to about 1e-9
+# relative (ours to 1e-12, checked against mpmath in tests/test_special.py): where an
+# expression goes through it, the two agree to that.
+_LOOSER = ("digamma", "polygamma")
+
+
+def tolerance(f: Expression) -> float:
+    """The relative tolerance for comparing ``f``'s derivatives with torch's."""
+    return 1e-7 if any(name in repr(f) for name in _LOOSER) else 1e-9
+
+
+def close(got: Sequence[Any], want: Sequence[Any], rel: float = 1e-9) -> bool:
     """Equal up to rounding differences between the two libraries' math."""
     return all(
-        math.isclose(g, w, rel_tol=1e-9, abs_tol=1e-10)
+        math.isclose(g, w, rel_tol=rel, abs_tol=1e-10)
         for g, w in zip(got, want, strict=True)
     )
 
@@ -220,7 +231,7 @@ class TestAgainstTorch:
         value, grads, _ = ours(f, args)
         t_value, t_grads, _ = torchs(f, args)
         assert close([value], [t_value]), (value, t_value)
-        assert close(grads, t_grads), (grads, t_grads)
+        assert close(grads, t_grads, tolerance(f)), (grads, t_grads)
 
     @given(expressions(max_ops=5, primitives=sorted(TORCH)))
     def test_second_derivatives(self, case: Case) -> None:
@@ -229,4 +240,4 @@ class TestAgainstTorch:
         _, _, rows = ours(f, args)
         _, _, t_rows = torchs(f, args)
         for row, t_row in zip(rows, t_rows, strict=True):
-            assert close(row, t_row), (rows, t_rows)
+            assert close(row, t_row, tolerance(f)), (rows, t_rows)
