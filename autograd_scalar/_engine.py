@@ -822,10 +822,13 @@ class Value(_Methods):
         if type(data) is not float and type(data) is not int:
             data = _plain(data)
         if not _is_number(data) or isinstance(data, Value):
-            if type(self) is Value and hasattr(type(data), "__apply_primitive__"):
+            if (type(self) is Value or isinstance(self, _Carrier)) and hasattr(
+                type(data), "__apply_primitive__"
+            ):
                 # A dual (a function calling backward, differentiated by jvp): the
                 # Value carries it (see _Carrier), whose operators handle it.
-                self.__class__ = _Carrier
+                if type(self) is Value:
+                    self.__class__ = _Carrier
             else:
                 hint = (
                     " (use .detach() to copy a Value)"
@@ -1111,13 +1114,7 @@ class _Carrier(Value):
                 f"a carrier Value holds data that applies primitives itself, "
                 f"got {type(data).__name__}: {data!r}"
             )
-        self.data = data
-        self.grad = 0
-        if label:
-            self._label = label
-        self._op = None
-        self._a = None
-        self._b = None
+        super().__init__(data, label)
 
 
 def _carrier_method(op: Primitive, reflected: bool) -> Callable[..., Any]:

@@ -17,52 +17,25 @@ with; it alone serves beyond two operands.
 
 from __future__ import annotations
 
-import math
 import weakref
 from typing import Any
 
 from . import _engine
 from ._engine import _FRESH, _SPLIT, Primitive, Value, _Pullback, _Walk
-from ._symbolic import _ATOM, _CONDITIONAL, _code, _explore, _Opaque, _prec, _Slot
+from ._symbolic import _ATOM, Names, _code, _explore, _Opaque, _prec, _Slot
 
 __all__ = ["generate"]
 
 
-class _Names:
+class _Names(Names):
     """The namespace of one generated pullback: the objects it reads, by name."""
 
     def __init__(self) -> None:
-        self.namespace: dict[str, Any] = {
-            "_Value": Value,
-            "_fresh": _FRESH,
-            "_SPLIT": _SPLIT,
-        }
-        self._names: dict[int, str] = {}
-
-    def bind(self, obj: Any, prefix: str) -> str:
-        name = self._names.get(id(obj))
-        if name is None:
-            name = f"{prefix}{len(self._names)}"
-            self._names[id(obj)] = name
-            self.namespace[name] = obj
-        return name
-
-    def literal(self, x: Any) -> str:
-        """Source for a constant: a literal for ints and finite floats, else a name."""
-        if type(x) is int or (type(x) is float and math.isfinite(x)):
-            return repr(x)
-        return self.bind(x, "_k")
-
-    def forward(self, primitive: Primitive) -> str:
-        """A primitive called on numbers (sin's partial calls cos): its forward."""
-        return self.bind(primitive.fn, "_f")
+        super().__init__({"_Value": Value, "_fresh": _FRESH, "_SPLIT": _SPLIT})
 
     def call(self, function: Any) -> str:
         """A helper the placeholders cannot see into, called by name."""
         return self.bind(function, "_h")
-
-    def conditional(self, condition: str, yes: str, no: str) -> tuple[str, int]:
-        return f"{yes} if {condition} else {no}", _CONDITIONAL
 
 
 def _steps(

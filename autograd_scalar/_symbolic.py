@@ -17,22 +17,50 @@ the tokens otherwise, and compiling a trace is dominated by tokens.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from ._engine import Primitive, Value, _is_number
 
-
-class _Namespace(Protocol):
-    """What symbolic evaluation needs of the code it writes into."""
-
-    def literal(self, x: Any) -> str: ...
-    def forward(self, primitive: Primitive) -> str: ...
-    def conditional(self, condition: str, yes: str, no: str) -> tuple[str, int]: ...
-
-
 # Python's operator precedence, as used here (higher binds tighter).
 _ATOM, _POWER, _UNARY, _PRODUCT, _SUM, _COMPARE, _CONDITIONAL = 16, 15, 14, 13, 12, 7, 3
+
+
+class Names:
+    """The namespace of one piece of generated code: the objects it reads, each
+    bound to a fresh name. Generated pullbacks and traced replay write into one each.
+    """
+
+    def __init__(self, namespace: dict[str, Any]) -> None:
+        self.namespace = namespace
+        self._names: dict[int, str] = {}
+
+    def bind(self, obj: Any, prefix: str = "_k") -> str:
+        """The name ``obj`` has in the generated code (bound on first use)."""
+        name = self._names.get(id(obj))
+        if name is None:
+            name = f"{prefix}{len(self._names)}"
+            self._names[id(obj)] = name
+            self.namespace[name] = obj
+        return name
+
+    def literal(self, x: Any) -> str:
+        """Source for a constant: a literal for ints and finite floats, else a name.
+
+        A negative literal is a unary minus (precedence ``_UNARY``), see ``_prec``.
+        """
+        if type(x) is int or (type(x) is float and math.isfinite(x)):
+            return repr(x)
+        return self.bind(x)
+
+    def forward(self, primitive: Primitive) -> str:
+        """A primitive called on numbers (sin's partial calls cos): its forward."""
+        return self.bind(primitive.fn, "_f")
+
+    def conditional(self, condition: str, yes: str, no: str) -> tuple[str, int]:
+        """``yes if condition else no`` (sources of precedence fit for that)."""
+        return f"{yes} if {condition} else {no}", _CONDITIONAL
 
 
 class _Opaque(BaseException):
@@ -61,7 +89,7 @@ def _wrap(code: str, prec: int, needed: int) -> str:
 class _Run:
     """One symbolic run of a rule: the decisions it is told to take, in order."""
 
-    def __init__(self, path: list[bool], names: _Namespace) -> None:
+    def __init__(self, path: list[bool], names: Names) -> None:
         self.path = path
         self.taken = 0
         self.names = names
@@ -206,7 +234,7 @@ def called(function: _F) -> _F:
     return helper  # type: ignore[return-value]  # same signature, wrapped
 
 
-def _source(y: Any, names: _Namespace) -> tuple[str, int]:
+def _source(y: Any, names: Names) -> tuple[str, int]:
     """Source for a placeholder or a plain number, and its precedence."""
     if type(y) is _Sym:
         return y.code, y.prec
@@ -222,7 +250,7 @@ _Tree = tuple[Any, ...]
 
 
 def _explore(
-    rule: Callable[..., Any], args: list[Any], names: _Namespace, path: list[bool]
+    rule: Callable[..., Any], args: list[Any], names: Names, path: list[bool]
 ) -> _Tree:
     """The expression tree of ``rule(*args)``; ``_Slot`` args become placeholders."""
     run = _Run(path, names)
@@ -254,7 +282,7 @@ class _Slot:
         self.prec = prec
 
 
-def _code(tree: _Tree, names: _Namespace) -> tuple[str, int]:
+def _code(tree: _Tree, names: Names) -> tuple[str, int]:
     """Source computing a tree's value, and its precedence."""
     if tree[0] == "code":
         return tree[1], tree[2]
@@ -270,7 +298,7 @@ def _code(tree: _Tree, names: _Namespace) -> tuple[str, int]:
     )
 
 
-def _scaled(tree: _Tree, names: _Namespace) -> tuple[str, int] | None:
+def _scaled(tree: _Tree, names: Names) -> tuple[str, int] | None:
     """Source for ``{g} * tree`` and its precedence, or None where it is zero."""
     if tree[0] == "code":
         return "{g} * " + _wrap(tree[1], tree[2], _UNARY), _PRODUCT

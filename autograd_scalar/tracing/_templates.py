@@ -8,7 +8,6 @@ table (``_symbolic``). The emitters fill the holes with each node's operands.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from .._engine import Primitive
@@ -16,6 +15,7 @@ from .._symbolic import (
     _ATOM,
     _CONDITIONAL,
     _PRODUCT,
+    Names,
     _code,
     _explore,
     _Opaque,
@@ -29,39 +29,23 @@ class _GuardFailed(Exception):  # noqa: N818 -- internal control flow
     """A guard of a trace does not hold: this call takes another path through f."""
 
 
-class _Names:
-    """The namespace of one piece of generated code: objects bound to fresh names.
+class _Names(Names):
+    """The namespace of one trace's generated code.
 
     With ``numpy`` (the module), the code is for arrays: conditionals become
     ``_where(c, a, b)`` and functions are bound in their array forms.
     """
 
     def __init__(self, numpy: Any = None) -> None:
-        self.namespace: dict[str, Any] = {"_GuardFailed": _GuardFailed}
-        self._names: dict[int, str] = {}
+        super().__init__({"_GuardFailed": _GuardFailed})
         self.numpy = numpy
         if numpy is not None:
             self.namespace.update(_where=numpy.where, _trunc=numpy.trunc)
 
-    def bind(self, obj: Any, prefix: str = "_k") -> str:
-        name = self._names.get(id(obj))
-        if name is None:
-            name = f"{prefix}{len(self._names)}"
-            self._names[id(obj)] = name
-            self.namespace[name] = obj
-        return name
-
     def literal(self, x: Any) -> str:
-        """Source for a constant: a literal for ints and finite floats, else a name.
-
-        A negative literal is a unary minus (precedence ``_UNARY``), see ``_prec``.
-        """
         if self.numpy is not None:
             x = _float_unless_int(x)  # a Fraction would make numpy compute on objects
-        kind = type(x)
-        if kind is int or (kind is float and math.isfinite(x)):
-            return repr(x)
-        return self.bind(x)
+        return super().literal(x)
 
     def forward(self, primitive: Primitive) -> str:
         """The name of the primitive's forward (on arrays, its numpy form)."""
