@@ -74,6 +74,7 @@ def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
     """main(--json + argv), which must succeed; the parsed document."""
     status, out, err = run(capsys, "--json", *argv)
     assert (status, err) == (0, "")
+    # json.loads is typed Any; the CLI's --json output is always an object.
     return json.loads(out, parse_constant=_reject_constant)  # type: ignore[no-any-return]
 
 
@@ -798,6 +799,7 @@ def python_postorder(expression: str) -> list[str]:
     while stack:
         node, done = stack.pop()
         if done:
+            # Only BinOp and UnaryOp nodes are pushed with done=True: both have .op.
             order.append(names[type(node.op)])  # type: ignore[attr-defined]
         elif isinstance(node, ast.BinOp):
             stack += [(node, True), (node.right, False), (node.left, False)]
@@ -850,6 +852,8 @@ def python_program(expression: str) -> list[Any] | None:
             out.append(float(node.value))
         elif isinstance(node, ast.Name):
             out.append(math.pi if node.id == "pi" else node.id)
+        # The grammar's calls are of plain names (func is an ast.Name), and the
+        # other nodes pushed with done=True are BinOp and UnaryOp, which have .op.
         elif done and isinstance(node, ast.Call):
             out.append(node.func.id)  # type: ignore[attr-defined]
         elif done and not isinstance(node.op, ast.UAdd):  # type: ignore[attr-defined]

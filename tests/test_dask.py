@@ -42,6 +42,7 @@ def assert_same(got: Any, want: Any) -> None:
 def numpy_path(g: Traced, args: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
     """The numpy path on the same points (dask arrays computed first)."""
     plain = [a.compute() if hasattr(a, "__dask_graph__") else a for a in args]
+    # value_and_grad is typed Any (numbers or arrays, by its arguments).
     return g.value_and_grad(*plain)  # type: ignore[no-any-return]
 
 

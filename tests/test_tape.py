@@ -105,7 +105,7 @@ class TestRepeatedRuns:
         t, nodes = diamond(Square)
         t.forward()
         t.backward()
-        nodes["x"].value = 1  # type: ignore[attr-defined]
+        nodes["x"].value = 1  # type: ignore[attr-defined]  # a ConstantNode, typed CompNode
         t.forward()
         t.backward()
         # By hand: h = (1*2)*(2*1) = 4, o = 16, do/dx = 2h*y*(y*z) = 8*2*2 = 32.
