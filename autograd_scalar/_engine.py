@@ -237,7 +237,7 @@ def _plain(x: Any) -> Any:
 
 
 def _describe(x: object) -> str:
-    return repr(x.data) if isinstance(x, Value) else repr(x)
+    return repr(x._d) if isinstance(x, Value) else repr(x)
 
 
 class Primitive:
@@ -346,7 +346,7 @@ class Primitive:
         lifted = carried = False
         for x in args:
             if isinstance(x, Value):
-                d = x.data
+                d = x._d
                 datas.append(d)
                 lifted = True
                 if type(d) is not float and not _is_number(d):
@@ -463,17 +463,19 @@ def _unary_method(op: Primitive) -> Callable[[Value], Value]:
 
     def unary(x: Value) -> Value:
         try:
-            data = fn(x.data)
+            data = fn(x._d)
         except (ArithmeticError, ValueError) as err:
             raise _forward_error(op, err, (x,)) from None
         if mode() != _RECORD:
             return _record(op, data, (x,))
         out = new(value)  # the node, made inline: the hot path
-        out.data = data
+        out._d = data
         out.grad = 0
         out._op = op
         out._a = x
         out._b = None
+        if _NOW:
+            out._label = _NOW  # when it was made (see _check_unchanged)
         return out
 
     return unary
@@ -487,7 +489,7 @@ def _binary_method(op: Primitive, reflected: bool) -> Callable[[Value, Any], Any
 
     def binary(x: Value, y: Any) -> Any:
         if type(y) is value:
-            yd = y.data
+            yd = y._d
         else:
             yd = _operand(y)
             if yd is not y:  # y is not a float or an int
@@ -496,17 +498,19 @@ def _binary_method(op: Primitive, reflected: bool) -> Callable[[Value, Any], Any
                 if not isinstance(y, value):
                     y = yd  # a numpy scalar is kept as the Python number
         try:
-            data = fn(x.data, yd)
+            data = fn(x._d, yd)
         except (ArithmeticError, ValueError) as err:
             raise _forward_error(op, err, (x, y)) from None
         if mode() != _RECORD:
             return _record(op, data, (x, y))
         out = new(value)  # the node, made inline: the hot path
-        out.data = data
+        out._d = data
         out.grad = 0
         out._op = op
         out._a = x
         out._b = y
+        if _NOW:
+            out._label = _NOW  # when it was made (see _check_unchanged)
         return out
 
     def reflected_binary(y: Value, x: Any) -> Any:  # x OP y, as y.__rop__(x)
@@ -516,7 +520,7 @@ def _binary_method(op: Primitive, reflected: bool) -> Callable[[Value, Any], Any
         if not isinstance(x, Value):
             x = xd  # a numpy scalar is kept as the Python number
         try:
-            data = fn(xd, y.data)
+            data = fn(xd, y._d)
         except (ArithmeticError, ValueError) as err:
             raise _forward_error(op, err, (x, y)) from None
         return _record(op, data, (x, y))  # a constant on the left: the rarer form
@@ -556,8 +560,8 @@ def pullback(node: Value, g: Any, on_values: bool) -> None:
         args: tuple[Any, ...] = inputs
         ans: Any = node
     else:
-        args = tuple(x.data if isinstance(x, Value) else x for x in inputs)
-        ans = node.data
+        args = tuple(x._d if isinstance(x, Value) else x for x in inputs)
+        ans = node._d
     for x, partial in zip(inputs, op.partials, strict=True):
         if isinstance(x, Value):
             step = partial(ans, *args) * g
@@ -578,8 +582,8 @@ def _reference_pullback(node: Value, g: Any, zero: Any) -> None:
     op = node._op
     assert op is not None, "a leaf has no pullback"
     inputs = node._inputs()
-    args = tuple(x.data if isinstance(x, Value) else x for x in inputs)
-    ans = node.data
+    args = tuple(x._d if isinstance(x, Value) else x for x in inputs)
+    ans = node._d
     for x, partial in zip(inputs, op.partials, strict=True):
         if isinstance(x, Value):
             step = partial(ans, *args) * g
@@ -642,7 +646,80 @@ def local_partials(node: Value) -> tuple[Any, ...]:
     if op is None:
         return ()
     args = [_data(x) for x in node._inputs()]
-    return tuple(partial(node.data, *args) for partial in op.partials)
+    return tuple(partial(node._d, *args) for partial in op.partials)
+
+
+# -------------------------------------------------------------------------------------
+# Assignments to data. A node's pullback reads the numbers its operands (and itself)
+# had when it was made; a graph differentiated after one of them was assigned would
+# mix old and new numbers, so backward checks that none was (as PyTorch's version
+# counters do). Every assignment advances a clock, _NOW; a leaf keeps in its unused
+# _b slot the time of its last assignment, a node keeps in _label the time it was
+# made, or None once its own data was assigned. Until the first assignment in the
+# process nothing is stamped (_NOW is 0, and a node with no stamp was made at 0): a
+# stamp is one more pointer per node for the garbage collector to walk.
+# -------------------------------------------------------------------------------------
+
+_NOW = 0
+_CLOCK_LOCK = _thread.allocate_lock()
+
+
+def _made_at(node: Value) -> int | None:
+    """The time ``node`` was made (``_NOW`` then), or None if its data was set since."""
+    try:
+        stamp = node._label
+    except AttributeError:
+        return 0
+    if type(stamp) is tuple:
+        stamp = stamp[0]  # (made at, label)
+    return 0 if type(stamp) is str else stamp
+
+
+def _changed_since(node: Value) -> Value | None:
+    """The Value whose data, read by ``node``'s pullback, was set after ``node`` was
+    made (``node`` itself, or an operand), or None."""
+    made = _made_at(node)
+    if made is None:
+        return node
+    for x in node._inputs():
+        if isinstance(x, Value):
+            if x._op is None:
+                written = x._b
+                if written is not None and written > made:
+                    return x
+            elif _made_at(x) is None:
+                return x
+    return None
+
+
+def _check_node(node: Value) -> None:
+    """Raise ``RuntimeError`` if ``_changed_since(node)`` names a Value."""
+    changed = _changed_since(node)
+    if changed is not None:
+        raise _changed(changed, node)
+
+
+def _check_unchanged(nodes: list[Value]) -> None:
+    """``_check_node`` for each of ``nodes`` (interior) made before the last
+    assignment to any data."""
+    now = _NOW
+    if not now:
+        return
+    for node in nodes:
+        try:  # made since the last assignment (stamped now): nothing it reads changed
+            if node._label is not now:
+                _check_node(node)
+        except AttributeError:  # no stamp: made before any was set
+            _check_node(node)
+
+
+def _changed(x: Value, node: Value) -> RuntimeError:
+    used = "it was computed" if x is node else f"{node.op} used it"
+    return RuntimeError(
+        f"backward: the data of {x!r} was set after {used}, so the graph "
+        "holds numbers from before and after; build the graph again after "
+        "setting data (or use detach() for a fresh leaf)"
+    )
 
 
 _FRESH: Final = 0  # the grad of a new leaf (the int 0, a single object in CPython)
@@ -653,7 +730,7 @@ def _operand(y: Any) -> Any:
     if type(y) is float or type(y) is int:
         return y
     if isinstance(y, Value):  # before the slower ABC check: a subclass of Value
-        return y.data
+        return y._d
     if isinstance(y, numbers.Real):
         return _plain(y)
     return NotImplemented
@@ -679,7 +756,7 @@ def _record(op: Primitive, data: Any, args: tuple[Any, ...] | list[Any]) -> Valu
     if mode == _NO_GRAD:
         return _Carrier(data) if carrier else Value(data)
     out = _new(_Carrier if carrier else Value)
-    out.data = data
+    out._d = data
     out.grad = 0
     out._op = op
     out._a = args[0]
@@ -689,6 +766,8 @@ def _record(op: Primitive, data: Any, args: tuple[Any, ...] | list[Any]) -> Valu
         out._b = args[1]
     else:
         out._b = tuple(args[1:])
+    if _NOW:
+        out._label = _NOW
     if mode == _ANOMALY:
         _check_anomaly(out)
     return out
@@ -698,14 +777,14 @@ def _check_anomaly(node: Value) -> None:
     op = node._op
     assert op is not None
     inputs = node._inputs()
-    datas = [x.data if isinstance(x, Value) else x for x in inputs]
+    datas = [x._d if isinstance(x, Value) else x for x in inputs]
     problem = ""
-    if _not_finite(node.data):
-        problem = f"value is {node.data}"
+    if _not_finite(node._d):
+        problem = f"value is {node._d}"
     else:
         for i, (x, partial) in enumerate(zip(inputs, op.partials, strict=True)):
             if isinstance(x, Value):
-                d = partial(node.data, *datas)
+                d = partial(node._d, *datas)
                 if _not_finite(d):
                     which = f" {i}" if op.arity > 1 else ""
                     problem = f"local derivative{which} is {d}"
@@ -809,24 +888,36 @@ class Value(_Methods):
         label: a name for drawings and explanations.
     """
 
-    __slots__ = ("_a", "_b", "_label", "_op", "data", "grad")
+    __slots__ = ("_a", "_b", "_d", "_label", "_op", "grad")
 
-    data: Any
     grad: Any
-    _label: str
+    _d: Any
+    _label: Any
     _op: Primitive | None
     _a: Any
     _b: Any
 
     def __init__(self, data: float, label: str = "") -> None:
+        if not isinstance(label, str):
+            raise TypeError(f"Value() label must be a str, got {label!r}")
+        self._d = self._number("Value()", data)
+        self.grad = 0
+        if label:
+            self._label = label
+        self._op = None
+        self._a = None
+        self._b = None
+
+    def _number(self, where: str, data: Any) -> Any:
+        """``data`` checked as a Value's number (a numpy scalar made plain). A dual
+        (a function calling backward, differentiated by jvp) makes self a carrier."""
         if type(data) is not float and type(data) is not int:
             data = _plain(data)
         if not _is_number(data) or isinstance(data, Value):
             if (type(self) is Value or isinstance(self, _Carrier)) and hasattr(
                 type(data), "__apply_primitive__"
             ):
-                # A dual (a function calling backward, differentiated by jvp): the
-                # Value carries it (see _Carrier), whose operators handle it.
+                # The Value carries it (see _Carrier), whose operators handle it.
                 if type(self) is Value:
                     self.__class__ = _Carrier
             else:
@@ -836,18 +927,43 @@ class Value(_Methods):
                     else ""
                 )
                 raise TypeError(
-                    f"Value() takes a real number, got {type(data).__name__}: "
+                    f"{where} takes a real number, got {type(data).__name__}: "
                     f"{data!r}{hint}"
                 )
-        if not isinstance(label, str):
-            raise TypeError(f"Value() label must be a str, got {label!r}")
-        self.data = data
-        self.grad = 0
-        if label:
-            self._label = label
-        self._op = None
-        self._a = None
-        self._b = None
+        return data
+
+    @property
+    def data(self) -> Any:
+        """The number (see the class docstring); assigning it is recorded.
+
+        A graph made before the assignment must not be differentiated after it:
+        its nodes were computed from the old number. ``backward`` raises
+        ``RuntimeError`` naming the Value, rather than mix the two (see
+        ``_check_unchanged``). Assign between steps, then build a new graph.
+
+        >>> x = Value(2.0)
+        >>> y = x * x
+        >>> x.data = 3.0
+        >>> y.backward()  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        RuntimeError: backward: the data of Value(data=3.0, grad=0) was set ...
+        """
+        return self._d
+
+    @data.setter
+    def data(self, data: Any) -> None:
+        global _NOW
+        data = self._number("Value.data", data)
+        with _CLOCK_LOCK:  # two threads setting data never take the same time
+            _NOW += 1
+            now = _NOW
+        if self._op is None:
+            self._b = now  # a leaf's _b: when its data was last set
+        else:
+            label = self.label
+            self._label = (None, label) if label else None  # made at: unknown
+        self._d = data
 
     # -- what a node is ------------------------------------------------------------
 
@@ -855,13 +971,21 @@ class Value(_Methods):
     def label(self) -> str:
         """A name for drawings and explanations; ``""`` unless one is given."""
         try:
-            return self._label
+            label = self._label
         except AttributeError:  # left empty: the garbage collector skips the slot
             return ""
+        if type(label) is str:
+            return label
+        return label[1] if type(label) is tuple else ""
 
     @label.setter
     def label(self, label: str) -> None:
-        self._label = label
+        if not isinstance(label, str):
+            raise TypeError(f"Value.label must be a str, got {label!r}")
+        if self._op is None:
+            self._label = label
+        else:  # a node keeps when it was made beside its label
+            self._label = (_made_at(self), label)
 
     @property
     def op(self) -> str:
@@ -893,24 +1017,24 @@ class Value(_Methods):
     # Conversions and comparisons are the decisions a function takes on data: each is
     # reported to the active observer (``tape.trace`` records them as guards).
     def __float__(self) -> float:
-        result: float = float(self.data)
+        result: float = float(self._d)
         if _mode() == _ANOMALY:
             _warn_graph_break(self, "float")
         return _decided("float", self, None, result)
 
     def __int__(self) -> int:
-        result: int = int(self.data)
+        result: int = int(self._d)
         if _mode() == _ANOMALY:
             _warn_graph_break(self, "int")
         return _decided("int", self, None, result)
 
     def __bool__(self) -> bool:
-        result: bool = bool(self.data)
+        result: bool = bool(self._d)
         return _decided("bool", self, None, result)
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+        return f"Value(data={self._d!r}, grad={self.grad!r}{label})"
 
     def _repr_html_(self) -> str:
         """Rich display in Jupyter: data, grad and the operation that made it."""
@@ -921,7 +1045,7 @@ class Value(_Methods):
         return (
             f"<code>{label}Value</code> <small>({op})</small>"
             "<table><tr><th>data</th><th>grad</th></tr>"
-            f"<tr><td>{html.escape(repr(self.data))}</td>"
+            f"<tr><td>{html.escape(repr(self._d))}</td>"
             f"<td>{html.escape(repr(self.grad))}</td></tr></table>"
         )
 
@@ -934,13 +1058,13 @@ class Value(_Methods):
         od = _operand(other)
         if od is NotImplemented:
             return od  # type: ignore[no-any-return]  # NotImplemented: Python decides
-        return _decided("==", self, other, bool(self.data == od))
+        return _decided("==", self, other, bool(self._d == od))
 
     def __ne__(self, other: object) -> bool:
         od = _operand(other)
         if od is NotImplemented:
             return od  # type: ignore[no-any-return]  # NotImplemented: Python decides
-        return _decided("!=", self, other, bool(self.data != od))
+        return _decided("!=", self, other, bool(self._d != od))
 
     __hash__ = object.__hash__  # by identity, though == compares data
 
@@ -948,25 +1072,25 @@ class Value(_Methods):
         od = _operand(other)
         if od is NotImplemented:
             return od  # type: ignore[no-any-return]  # NotImplemented: Python decides
-        return _decided("<", self, other, bool(self.data < od))
+        return _decided("<", self, other, bool(self._d < od))
 
     def __le__(self, other: Value | float) -> bool:
         od = _operand(other)
         if od is NotImplemented:
             return od  # type: ignore[no-any-return]  # NotImplemented: Python decides
-        return _decided("<=", self, other, bool(self.data <= od))
+        return _decided("<=", self, other, bool(self._d <= od))
 
     def __gt__(self, other: Value | float) -> bool:
         od = _operand(other)
         if od is NotImplemented:
             return od  # type: ignore[no-any-return]  # NotImplemented: Python decides
-        return _decided(">", self, other, bool(self.data > od))
+        return _decided(">", self, other, bool(self._d > od))
 
     def __ge__(self, other: Value | float) -> bool:
         od = _operand(other)
         if od is NotImplemented:
             return od  # type: ignore[no-any-return]  # NotImplemented: Python decides
-        return _decided(">=", self, other, bool(self.data >= od))
+        return _decided(">=", self, other, bool(self._d >= od))
 
     # -- gradients -----------------------------------------------------------------
 
@@ -977,9 +1101,9 @@ class Value(_Methods):
         >>> (x * x).detach().parents
         ()
         """
-        if type(self.data) is not float and not _is_number(self.data):
-            return _Carrier(self.data, self.label)
-        return Value(self.data, self.label)
+        if type(self._d) is not float and not _is_number(self._d):
+            return _Carrier(self._d, self.label)
+        return Value(self._d, self.label)
 
     def backward(self, gradient: Any = None, *, create_graph: bool = False) -> None:
         """Fill ``grad`` of every node in this Value's graph with d(self)/d(node).
@@ -1003,7 +1127,7 @@ class Value(_Methods):
         30.0
         """
         if gradient is None:
-            seed = self.data**0  # 1 of the data's type: 1.0, 1 or Fraction(1)
+            seed = self._d**0  # 1 of the data's type: 1.0, 1 or Fraction(1)
         elif _operand(gradient) is NotImplemented:
             raise TypeError(
                 f"backward() gradient must be a number or Value, got {gradient!r}"
@@ -1035,12 +1159,23 @@ class Value(_Methods):
     # -- saving and copying --------------------------------------------------------
 
     def __getstate__(self) -> tuple[Any, ...]:
-        return (self.data, self.grad, self.label, self._op, self._a, self._b)
+        try:
+            mark = self._label  # its label, and when it was made (see _NOW)
+        except AttributeError:
+            mark = ""
+        return (self._d, self.grad, mark, self._op, self._a, self._b)
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
-        self.data, self.grad, label, self._op, self._a, self._b = state
-        if label:
-            self._label = label
+        global _NOW
+        self._d, self.grad, mark, self._op, self._a, self._b = state
+        if mark != "":
+            self._label = mark
+        # Times come from the clock of the process that saved them: this one's runs
+        # on from the latest, so an assignment from now on comes after all of them.
+        stamp = self._b if self._op is None else _made_at(self)
+        if type(stamp) is int:
+            with _CLOCK_LOCK:
+                _NOW = max(_NOW, stamp)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle this Value with its whole graph, shared nodes once, at any depth.
@@ -1051,7 +1186,7 @@ class Value(_Methods):
         each is saved as its state alone, its operands already saved (so pickle
         refers to them), and the list ends with a marker saying the graph is done.
         """
-        state = (self.data, self.grad, self.label, self._op, self._a, self._b)
+        state = self.__getstate__()
         if self._op is None:
             return (_load_value, (), state)
         stack: list[set[Value]] = _SAVING.__dict__.setdefault("stack", [])
@@ -1082,14 +1217,12 @@ class Value(_Methods):
                 continue
             new = _new(Value)
             memo[id(node)] = new
-            new.data = copy.deepcopy(node.data, memo)
-            new.grad = copy.deepcopy(node.grad, memo)
-            if node.label:
-                new._label = node.label
-            new._op = node._op
-            a, b = node._a, node._b
-            new._a = a if a is None else copy.deepcopy(a, memo)
-            new._b = b if b is None else copy.deepcopy(b, memo)
+            data, grad, mark, op, a, b = node.__getstate__()
+            a = a if a is None else copy.deepcopy(a, memo)
+            b = b if b is None else copy.deepcopy(b, memo)
+            data = copy.deepcopy(data, memo)
+            grad = copy.deepcopy(grad, memo)
+            new.__setstate__((data, grad, mark, op, a, b))
         return memo[id(self)]  # type: ignore[no-any-return]  # the copy made above
 
 
@@ -1218,7 +1351,7 @@ def _decided(kind: str, x: Value, y: Any, result: _T) -> _T:
 
 def _data(x: Any) -> Any:
     """The number inside a Value, or the number itself."""
-    return x.data if isinstance(x, Value) else x
+    return x._d if isinstance(x, Value) else x
 
 
 def stop_gradient(x: Value | float) -> Value | float:
@@ -1463,7 +1596,7 @@ def _backward(root: Value, seed: Any, create_graph: bool) -> None:
             return
         record = _Pass(root)
         try:
-            if not create_graph and _is_number(root.data) and _is_number(seed):
+            if not create_graph and _is_number(root._d) and _is_number(seed):
                 root.grad = seed
                 rest = _backward_chain(root, record)
                 if rest is None:
@@ -1476,6 +1609,7 @@ def _backward(root: Value, seed: Any, create_graph: bool) -> None:
             record.sort_root = root
             order = _interior_toposort(root, record.saved, record.touched)
             record.sorted = True
+            _check_unchanged(order)
             zero = root.grad
             root.grad = seed
             _run_pullbacks(order, zero, create_graph)
@@ -1537,8 +1671,15 @@ def _backward_chain(node: Value, record: _Pass) -> Value | None:
     needs the sort (its ``grad`` is complete), or None when the chain is all.
     """
     zero = _Visited().record(record.saved, record.touched)  # this walk's mark
+    now = _NOW
     try:
         while True:
+            if now:  # some data was set: check this node's (see _check_unchanged)
+                try:
+                    if node._label is not now:
+                        _check_node(node)
+                except AttributeError:  # no stamp: made before any was set
+                    _check_node(node)
             walk = node._op._walk  # type: ignore[union-attr]  # interior: has _op
             follow = walk(node, zero)
             if follow is None:
@@ -1554,7 +1695,7 @@ def _run_pullbacks(order: list[Value], zero: Any, create_graph: bool) -> None:
     """Run every node's local chain rule, consumers first (``order`` from the sort)."""
     root = order[-1] if order else None
     if not create_graph and (
-        root is None or (_is_number(root.data) and _is_number(root.grad))
+        root is None or (_is_number(root._d) and _is_number(root.grad))
     ):
         _backward_numbers(order, zero)
         return
@@ -1593,12 +1734,14 @@ def _gradients(
     reached) and whether they were built as Values.
     """
     with _PASS_LOCK:
-        ops = [(w._op, w._a) for w in wrt]
+        ops = [(w._op, w._a, w._b) for w in wrt]
         for w in wrt:
             w._op = None
             w._a = None  # a leaf for this pass: its _a holds its sum (see _commit)
+            w._b = None  # and its _b, when its data was set (never, for the pass)
         try:
             order = [] if root._op is None else _interior_toposort(root)
+            _check_unchanged(order)
             leaves = {root} if root._op is None else set()
             add = leaves.add
             for node in order:  # the leaves among the operands
@@ -1630,9 +1773,10 @@ def _gradients(
                 for leaf, grad in saved:
                     leaf.grad = grad
         finally:
-            for w, (op, a) in zip(reversed(wrt), reversed(ops), strict=True):
+            for w, (op, a, b) in zip(reversed(wrt), reversed(ops), strict=True):
                 w._op = op
                 w._a = a
+                w._b = b
     return grads, create_graph
 
 

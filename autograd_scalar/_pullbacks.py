@@ -136,17 +136,17 @@ def _function(
     )
     lines.append("    _a = _node._a")
     if any("ans" in read for _, read in steps):
-        lines.append("    ans = _node.data")
+        lines.append("    ans = _node._d")
 
     def indent(block: list[str], depth: int) -> list[str]:
         return [" " * depth + line for line in block]
 
     if op.arity == 1:
-        return lines + indent(_branch(steps, inputs, ["_a"], ["_a.data"], walk), 4)
+        return lines + indent(_branch(steps, inputs, ["_a"], ["_a._d"], walk), 4)
     is_value = "type({0}) is _Value or isinstance({0}, _Value)"
-    both = _branch(steps, inputs, ["_a", "_b"], ["_a.data", "_b.data"], walk)
-    only_b = _branch(steps, inputs, ["_b"], ["_a", "_b.data"], walk)
-    only_a = _branch(steps, inputs, ["_a"], ["_a.data", "_b"], walk)
+    both = _branch(steps, inputs, ["_a", "_b"], ["_a._d", "_b._d"], walk)
+    only_b = _branch(steps, inputs, ["_b"], ["_a", "_b._d"], walk)
+    only_a = _branch(steps, inputs, ["_a"], ["_a._d", "_b"], walk)
     return [
         *lines,
         "    _b = _node._b",

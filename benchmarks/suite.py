@@ -216,6 +216,17 @@ class Plan:
     # The wall clock, or with --cpu the process's CPU time: on a shared machine the
     # latter does not count the time other processes hold the cores.
     clock: Clock = time.perf_counter
+    # With --assigned, run as a program that has assigned a Value's data (a training
+    # loop): from then on every node carries the time it was made.
+    assigned: bool = False
+
+
+def assign_once(plan: Plan) -> None:
+    """Assign one Value's data if the plan says so (in each process that measures)."""
+    if plan.assigned:
+        import autograd_scalar
+
+        autograd_scalar.Value(0.0).data = 1.0
 
 
 MEMORY_CHAIN = 20_000  # the longest chain whose memory is measured
@@ -304,6 +315,7 @@ def _serve_torch(conn: Connection, plan: Plan, names: tuple[str, ...]) -> None:
 def measure(plan: Plan) -> Results:
     """Run every workload on every engine; the targets are evaluated afterwards."""
     results = Results()
+    assign_once(plan)
     found = engines()
     # Batched tensors get a process of their own too: right after a 0-dim step had
     # freed its graph, a batched step took 20x longer than in a loop of its own.
@@ -406,6 +418,7 @@ def add_replay(runners: dict[str, Runner], plan: Plan, results: Results) -> Any:
 
 def scaling(plan: Plan) -> list[tuple[int, float]]:
     """ns per node, forward and backward, of this engine's chain at two lengths."""
+    assign_once(plan)
     engine = w.ours()
     lengths = (plan.small, plan.large)
     runners = {
@@ -622,6 +635,11 @@ def main(argv: list[str] | None = None) -> int:
         help="time the process's CPU, not the wall clock (for a busy, shared machine)",
     )
     parser.add_argument(
+        "--assigned",
+        action="store_true",
+        help="first assign a Value's data, as a training loop does (see the guide)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         help=f"write the Markdown table here (default: {RESULTS.name} unless --quick)",
@@ -637,6 +655,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.cpu:
         plan = replace(plan, clock=time.process_time)
         command += " --cpu"
+    if args.assigned:
+        plan = replace(plan, assigned=True)
+        command += " --assigned"
     results = measure(plan)
     results.targets = targets(results)
     table = render(results, plan, command)
