@@ -11,12 +11,15 @@ and ``_data``; nothing outside this module touches its lock or its marks.
 Layout of a node, chosen for speed and memory (a node and its float cost ~104 bytes,
 and each slot left empty is one pointer less for the garbage collector to walk):
 
+- ``_d`` is the number (``data``, a property, records each assignment);
 - ``_op`` is the primitive, or ``None`` for a leaf;
 - ``_a`` and ``_b`` hold the operands: ``(x, None)`` for a unary primitive, ``(x, y)``
   for a binary one, ``(x, (y, z, ...))`` beyond. An operand that is a plain number
   (the ``2`` in ``x * 2``) is kept as that number: it is a constant, not a node, so no
-  derivative is ever taken with respect to it;
-- ``_label`` stays empty unless a label is given.
+  derivative is ever taken with respect to it. A leaf's ``_b`` holds the time its
+  data was last assigned, and its ``_a`` its sum during a backward pass;
+- ``_label`` holds a node's label and the time it was made (see "Assignments to
+  data"), and stays empty while there is neither.
 """
 
 from __future__ import annotations
@@ -898,9 +901,11 @@ class Value(_Methods):
     _b: Any
 
     def __init__(self, data: float, label: str = "") -> None:
+        if type(data) is not float and type(data) is not int:
+            data = self._number("Value()", data)
         if not isinstance(label, str):
             raise TypeError(f"Value() label must be a str, got {label!r}")
-        self._d = self._number("Value()", data)
+        self._d = data
         self.grad = 0
         if label:
             self._label = label
@@ -911,8 +916,7 @@ class Value(_Methods):
     def _number(self, where: str, data: Any) -> Any:
         """``data`` checked as a Value's number (a numpy scalar made plain). A dual
         (a function calling backward, differentiated by jvp) makes self a carrier."""
-        if type(data) is not float and type(data) is not int:
-            data = _plain(data)
+        data = _plain(data)
         if not _is_number(data) or isinstance(data, Value):
             if (type(self) is Value or isinstance(self, _Carrier)) and hasattr(
                 type(data), "__apply_primitive__"
@@ -936,10 +940,11 @@ class Value(_Methods):
     def data(self) -> Any:
         """The number (see the class docstring); assigning it is recorded.
 
-        A graph made before the assignment must not be differentiated after it:
-        its nodes were computed from the old number. ``backward`` raises
-        ``RuntimeError`` naming the Value, rather than mix the two (see
-        ``_check_unchanged``). Assign between steps, then build a new graph.
+        A graph made before the assignment is not differentiated after it: its
+        nodes were computed from the old number, so ``backward`` raises
+        ``RuntimeError`` naming the Value rather than mix the two, and changes no
+        grad. Assign between steps (as an optimizer's ``step()`` does), then build
+        a new graph.
 
         >>> x = Value(2.0)
         >>> y = x * x
@@ -954,7 +959,8 @@ class Value(_Methods):
     @data.setter
     def data(self, data: Any) -> None:
         global _NOW
-        data = self._number("Value.data", data)
+        if type(data) is not float and type(data) is not int:
+            data = self._number("Value.data", data)
         with _CLOCK_LOCK:  # two threads setting data never take the same time
             _NOW += 1
             now = _NOW
@@ -1173,6 +1179,8 @@ class Value(_Methods):
         # Times come from the clock of the process that saved them: this one's runs
         # on from the latest, so an assignment from now on comes after all of them.
         stamp = self._b if self._op is None else _made_at(self)
+        if stamp is None and self._op is not None:
+            stamp = 1  # its own data was assigned: passes must check from now on
         if type(stamp) is int:
             with _CLOCK_LOCK:
                 _NOW = max(_NOW, stamp)
@@ -1736,9 +1744,10 @@ def _gradients(
     with _PASS_LOCK:
         ops = [(w._op, w._a, w._b) for w in wrt]
         for w in wrt:
+            if w._op is not None:  # a leaf for this pass: its _b, when data was set
+                w._b = None if _made_at(w) is not None else _NOW
             w._op = None
-            w._a = None  # a leaf for this pass: its _a holds its sum (see _commit)
-            w._b = None  # and its _b, when its data was set (never, for the pass)
+            w._a = None  # its _a holds its sum (see _commit)
         try:
             order = [] if root._op is None else _interior_toposort(root)
             _check_unchanged(order)

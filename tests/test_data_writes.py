@@ -11,6 +11,8 @@ from __future__ import annotations
 import copy
 import math
 import pickle
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -230,6 +232,28 @@ class TestSavedGraphs:
         for copied in (copy.deepcopy(y), pickle.loads(pickle.dumps(y))):
             with pytest.raises(RuntimeError, match="'x'"):
                 copied.backward()
+
+    def test_in_a_process_that_never_assigned_data(self) -> None:
+        # The loading process's clock starts at 0; an assigned node stays refused.
+        x = Value(1.0)
+        h = ag.exp(x)
+        h.label = "h"
+        h.data = 10.0
+        script = (
+            "import pickle, sys\n"
+            "h = pickle.loads(sys.stdin.buffer.read())\n"
+            "try:\n"
+            "    h.backward()\n"
+            "except RuntimeError as e:\n"
+            "    print(e)\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            input=pickle.dumps(h),
+            capture_output=True,
+            check=True,
+        )
+        assert "'h'" in done.stdout.decode() and "was set" in done.stdout.decode()
 
     def test_a_loaded_graph_then_a_write(self) -> None:
         x = Value(2.0, label="x")
