@@ -18,9 +18,11 @@ True
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
 
 from ._engine import Value, _data
 
@@ -30,13 +32,17 @@ __all__ = ["SGD", "Adam", "Optimizer"]
 class Optimizer:
     """What every optimizer shares: the parameters, ``lr`` and ``zero_grad``.
 
-    Subclasses implement ``step()``.
+    Subclasses implement ``step()`` and name their state in ``_STATE``: each key of
+    ``state_dict()`` with the attribute holding it (a running state is a list with
+    one number per parameter).
 
     >>> opt = SGD([Value(1.0)], lr=0.5)
     >>> opt.lr = 0.25
     >>> opt.lr
     0.25
     """
+
+    _STATE: ClassVar[dict[str, str]] = {"lr": "lr"}
 
     def __init__(self, params: Iterable[Value], lr: float) -> None:
         name = type(self).__name__
@@ -74,6 +80,68 @@ class Optimizer:
         """Update every parameter's ``data`` from its ``grad``."""
         raise NotImplementedError
 
+    def state_dict(self) -> dict[str, Any]:
+        """The hyperparameters and the running state, as plain numbers and lists.
+
+        Saved beside a model's ``state_dict()``, it lets training resume where it
+        stopped: a new optimizer over the loaded model's parameters (in the same
+        order) takes it with ``load_state_dict``.
+
+        >>> x = Value(1.0)
+        >>> opt = SGD([x], lr=0.1, momentum=0.9)
+        >>> (x * x).backward()
+        >>> opt.step()
+        >>> opt.state_dict()
+        {'lr': 0.1, 'momentum': 0.9, 'velocity': [2.0]}
+        """
+        state = {}
+        for key, attribute in self._STATE.items():
+            value = getattr(self, attribute)
+            state[key] = list(value) if isinstance(value, list) else value
+        return state
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Take the hyperparameters and running state ``state_dict()`` gave.
+
+        The keys must be exactly this optimizer's, each running state must have one
+        number per parameter, and each hyperparameter must be valid, or a clear
+        error names the key and nothing changes.
+
+        >>> x = Value(1.0)
+        >>> opt = SGD([x], lr=0.1, momentum=0.9)
+        >>> opt.load_state_dict({"lr": 0.05, "momentum": 0.9, "velocity": [1.5]})
+        >>> opt.lr, opt.state_dict()["velocity"]
+        (0.05, [1.5])
+        """
+        who = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"{who}: state_dict must be a mapping, got "
+                f"{type(state_dict).__name__}: {state_dict!r}"
+            )
+        missing = [k for k in self._STATE if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in self._STATE]
+        if missing or unexpected:
+            parts = [
+                f"{kind} keys {', '.join(map(repr, keys))}"
+                for kind, keys in (("missing", missing), ("unexpected", unexpected))
+                if keys
+            ]
+            raise RuntimeError(f"{who}: {'; '.join(parts)}")
+        # Checked on a copy (the constructor's checks, then the lists'): all or none.
+        trial = copy.copy(self)
+        for key, attribute in self._STATE.items():
+            value = state_dict[key]
+            if isinstance(getattr(self, attribute), list):
+                value = _running(who, key, value, len(self.params))
+            setattr(trial, attribute, value)
+        trial._check()
+        self.__dict__.update(trial.__dict__)
+
+    def _check(self) -> None:
+        """Raise if a hyperparameter is not valid (after ``load_state_dict``)."""
+        self.lr = self.lr
+
     def zero_grad(self) -> None:
         """Set every parameter's ``grad`` to 0.
 
@@ -95,7 +163,8 @@ class SGD(Optimizer):
         v = momentum * v + g
         data = data - lr * v
 
-    (PyTorch's formulation; with ``momentum=0`` it is ``data -= lr * g``.)
+    (PyTorch's formulation; with ``momentum=0`` it is ``data -= lr * g``.) Its
+    ``state_dict()`` holds ``lr``, ``momentum`` and ``velocity``.
 
     >>> x = Value(1.0)
     >>> opt = SGD([x], lr=0.1, momentum=0.9)
@@ -111,6 +180,16 @@ class SGD(Optimizer):
         super().__init__(params, lr)
         self.momentum = _hyperparameter(self, "momentum", momentum)
         self._velocity = [0.0] * len(self.params)
+
+    _STATE: ClassVar[dict[str, str]] = {
+        "lr": "lr",
+        "momentum": "momentum",
+        "velocity": "_velocity",
+    }
+
+    def _check(self) -> None:
+        super()._check()
+        self.momentum = _hyperparameter(self, "momentum", self.momentum)
 
     def step(self) -> None:
         lr, momentum, velocity = self._lr, self.momentum, self._velocity
@@ -135,7 +214,8 @@ class Adam(Optimizer):
         data = data - lr * (m / (1 - beta1**t)) / (sqrt(v / (1 - beta2**t)) + eps)
 
     The bias corrections make the first step move each parameter by about ``lr``
-    against the sign of its gradient.
+    against the sign of its gradient. Its ``state_dict()`` holds ``lr``, ``betas``,
+    ``eps``, the step count ``t`` and the moments ``m`` and ``v``.
 
     >>> x = Value(1.0)
     >>> opt = Adam([x], lr=0.1)
@@ -153,11 +233,29 @@ class Adam(Optimizer):
         eps: float = 1e-8,
     ) -> None:
         super().__init__(params, lr)
+        self.betas = betas
+        self.eps = eps
+        self.t = 0
+        self._m = [0.0] * len(self.params)
+        self._v = [0.0] * len(self.params)
+        self._check()
+
+    _STATE: ClassVar[dict[str, str]] = {
+        "lr": "lr",
+        "betas": "betas",
+        "eps": "eps",
+        "t": "t",
+        "m": "_m",
+        "v": "_v",
+    }
+
+    def _check(self) -> None:
+        super()._check()
         try:
-            first, second = betas
+            first, second = self.betas
         except (TypeError, ValueError):
             raise TypeError(
-                f"Adam: betas must be a pair of numbers, got {betas!r}"
+                f"Adam: betas must be a pair of numbers, got {self.betas!r}"
             ) from None
         beta1 = _hyperparameter(self, "betas[0]", first)
         beta2 = _hyperparameter(self, "betas[1]", second)
@@ -165,10 +263,10 @@ class Adam(Optimizer):
             if beta >= 1:
                 raise ValueError(f"Adam: betas[{i}] must be in [0, 1), got {beta!r}")
         self.betas = (beta1, beta2)
-        self.eps = _hyperparameter(self, "eps", eps)
-        self.t = 0
-        self._m = [0.0] * len(self.params)
-        self._v = [0.0] * len(self.params)
+        self.eps = _hyperparameter(self, "eps", self.eps)
+        t = self.t
+        if isinstance(t, bool) or not isinstance(t, int) or t < 0:
+            raise TypeError(f"Adam: t (steps taken) must be an int >= 0, got {t!r}")
 
     def step(self) -> None:
         self.t += 1
@@ -181,6 +279,19 @@ class Adam(Optimizer):
             mi = m[i] = beta1 * m[i] + (1 - beta1) * g
             vi = v[i] = beta2 * v[i] + (1 - beta2) * g * g
             p.data -= lr * (mi / c1) / (math.sqrt(vi / c2) + eps)
+
+
+def _running(who: str, key: str, value: object, n: int) -> list[float]:
+    """A running state: one real number per parameter, or a clear error."""
+    if not isinstance(value, (list, tuple)) or len(value) != n:
+        raise ValueError(
+            f"{who}: {key!r} must be a list of {n} numbers (one per parameter), "
+            f"got {value!r}"
+        )
+    for i, x in enumerate(value):
+        if isinstance(x, bool) or not isinstance(x, numbers.Real):
+            raise TypeError(f"{who}: {key}[{i}] must be a number, got {x!r}")
+    return [float(x) for x in value]
 
 
 def _hyperparameter(opt: Optimizer, name: str, x: object) -> float:

@@ -246,3 +246,80 @@ class TestErrors:
         """eps must be >= 0."""
         with pytest.raises(ValueError, match="eps"):
             Adam([Value(1.0)], lr=0.1, eps=-1e-8)
+
+
+class TestStateDict:
+    """Resuming training from saved model and optimizer state."""
+
+    @pytest.mark.parametrize(
+        "make",
+        [
+            lambda ps: SGD(ps, lr=0.05, momentum=0.9),
+            lambda ps: Adam(ps, lr=0.05, betas=(0.8, 0.99)),
+        ],
+    )
+    def test_resumed_training_matches_uninterrupted(self, make: Any) -> None:
+        import json
+
+        from autograd_scalar.nn import MLP
+
+        rng = random.Random(0)
+        data = [
+            ([rng.uniform(-1, 1), rng.uniform(-1, 1)], rng.choice([-1, 1]))
+            for _ in range(6)
+        ]
+
+        def train(model: MLP, opt: Optimizer, n: int) -> None:
+            for _ in range(n):
+                loss: Any = sum((model(x) - y) ** 2 for x, y in data)  # type: ignore[operator]  # an MLP of one output returns a Value
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+
+        whole = MLP(2, [4, 1], seed=1)
+        opt = make(whole.parameters())
+        train(whole, opt, 6)
+
+        first = MLP(2, [4, 1], seed=1)
+        opt_first = make(first.parameters())
+        train(first, opt_first, 3)
+        saved = json.dumps([first.state_dict(), opt_first.state_dict()])
+
+        model_state, opt_state = json.loads(saved)
+        resumed = MLP(2, [4, 1], seed=2)  # other numbers, until loaded
+        resumed.load_state_dict(model_state)
+        opt_resumed = make(resumed.parameters())
+        opt_resumed.load_state_dict(opt_state)
+        train(resumed, opt_resumed, 3)
+        assert resumed.state_dict() == whole.state_dict()
+
+    def test_keys_must_match(self) -> None:
+        opt = SGD([Value(1.0)], lr=0.1)
+        with pytest.raises(RuntimeError, match=r"SGD\.load_state_dict: missing keys"):
+            opt.load_state_dict({"lr": 0.2, "momentum": 0.0})
+        with pytest.raises(RuntimeError, match="unexpected keys 't'"):
+            opt.load_state_dict({**opt.state_dict(), "t": 3})
+        assert opt.lr == 0.1
+
+    @pytest.mark.parametrize(
+        ("change", "error", "match"),
+        [
+            ({"v": [0.0]}, ValueError, "'v' must be a list of 2 numbers"),
+            ({"m": [0.0, "x"]}, TypeError, r"m\[1\] must be a number"),
+            ({"betas": (0.9, 1.5)}, ValueError, r"betas\[1\] must be in \[0, 1\)"),
+            ({"t": -1}, TypeError, "t .steps taken. must be an int >= 0"),
+            ({"lr": -1.0}, ValueError, "lr must be a finite number >= 0"),
+        ],
+    )
+    def test_bad_state_changes_nothing(
+        self, change: dict[str, Any], error: type[Exception], match: str
+    ) -> None:
+        ps = [Value(1.0), Value(2.0)]
+        opt = Adam(ps, lr=0.1)
+        for p in ps:
+            p.grad = 1.0
+        opt.step()
+        before = opt.state_dict()
+        with pytest.raises(error, match=match):
+            opt.load_state_dict({**before, **change})
+        assert opt.state_dict() == before
