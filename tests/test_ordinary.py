@@ -7,6 +7,7 @@ import math
 import subprocess
 import sys
 import warnings
+from typing import Any
 
 import pytest
 
@@ -35,6 +36,43 @@ class TestNumpyOnValues:
         """A ufunc with no primitive is a TypeError naming it."""
         with pytest.raises(TypeError, match="bitwise_and"):
             self.np.bitwise_and(Value(1), 2)
+
+    @pytest.mark.parametrize(
+        ("name", "numbers"),
+        [
+            ("deg2rad", lambda x: x * math.pi / 180),
+            ("rad2deg", lambda x: x * 180 / math.pi),
+            ("fabs", abs),
+            ("square", lambda x: x * x),
+            ("reciprocal", lambda x: 1 / x),
+            ("positive", lambda x: x),
+            ("conjugate", lambda x: x),
+        ],
+    )
+    def test_ufuncs_named_otherwise(self, name: str, numbers: Any) -> None:
+        """Synonyms and compositions of primitives: value and gradient, the
+        gradient against a central difference of the same function on floats."""
+        x = Value(-0.7)
+        y = getattr(self.np, name)(x)
+        assert isinstance(y, Value)
+        assert y.data == pytest.approx(numbers(-0.7), rel=1e-12)
+        y.backward()
+        h = 1e-6
+        slope = (numbers(-0.7 + h) - numbers(-0.7 - h)) / (2 * h)
+        assert x.grad == pytest.approx(slope, rel=1e-7)
+
+    def test_float_power(self) -> None:
+        x = Value(1.5)
+        y = self.np.float_power(x, 3)
+        y.backward()
+        assert (y.data, x.grad) == (pytest.approx(1.5**3), pytest.approx(3 * 1.5**2))
+
+    @pytest.mark.parametrize("name", ["isnan", "isfinite", "isinf", "signbit"])
+    def test_tests_of_a_number(self, name: str) -> None:
+        """np.isnan(x) and friends answer on x's number, as for a float."""
+        for number in (-1.0, 0.0, math.inf, math.nan):
+            got = getattr(self.np, name)(Value(number))
+            assert got is bool(getattr(self.np, name)(number))
 
     def test_array_times_value(self) -> None:
         """Value * ndarray and ndarray * Value are object arrays of Values."""

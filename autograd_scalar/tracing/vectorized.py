@@ -364,6 +364,37 @@ _PYTHON_OPERATORS = {
 }
 
 
+# numpy's other ufuncs that mean, on real numbers, a primitive under another name or
+# a composition of them; and its tests of a number, answered on the number (as
+# math.isnan(x) answers through float(x), which a trace records as a guard).
+_UFUNC_SYNONYMS = {
+    "deg2rad": "radians",
+    "rad2deg": "degrees",
+    "fabs": "abs",
+    "float_power": "pow",
+}
+_UFUNC_COMPOSITES: dict[str, Callable[..., Any]] = {
+    "square": lambda x: x * x,
+    "reciprocal": lambda x: 1 / x,
+    "positive": lambda x: x,
+    "conjugate": lambda x: x,  # a real number is its own conjugate
+}
+_UFUNC_TESTS = ("isfinite", "isinf", "isnan", "signbit")
+
+
+def _ufunc_function(np: Any, name: str) -> Callable[..., Any] | None:
+    """What numpy's ufunc ``name`` is on Values and numbers, or None."""
+    primitives = ufunc_primitives(np)
+    if name in primitives:
+        return primitives[name]
+    if name in _UFUNC_SYNONYMS:
+        return registered()[_UFUNC_SYNONYMS[name]]
+    if name in _UFUNC_TESTS:
+        test = getattr(np, name)
+        return lambda x: bool(test(float(x)))
+    return _UFUNC_COMPOSITES.get(name)
+
+
 def ufunc_primitives(np: Any) -> dict[str, Primitive]:
     """numpy's ufunc name -> the built-in primitive it is (``"arcsin"`` -> asin):
     every numpy form above that is a ufunc itself, read off the table."""
@@ -407,14 +438,14 @@ def apply_ufunc(
         if out is NotImplemented and name in ("equal", "not_equal"):
             return name == "not_equal"  # as Python: unequal unless the same object
         return out
-    prim = ufunc_primitives(np).get(name)
-    if prim is None or prim.arity != len(inputs):
+    fn = _ufunc_function(np, name)
+    if fn is None or ufunc.nin != len(inputs):
         raise TypeError(
             f"numpy.{ufunc.__name__} has no primitive in autograd_scalar, so it "
             "cannot take a Value; use the package's functions"
         )
     if not any(isinstance(x, np.ndarray) for x in inputs):
-        return prim(*inputs)
+        return fn(*inputs)
     operands = []
     for x in inputs:
         if isinstance(x, Value):
@@ -423,4 +454,4 @@ def apply_ufunc(
             operands.append(boxed)
         else:
             operands.append(x)
-    return np.frompyfunc(prim, prim.arity, 1)(*operands)
+    return np.frompyfunc(fn, ufunc.nin, 1)(*operands)
