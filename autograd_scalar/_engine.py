@@ -5,8 +5,9 @@ it and its operands; ``backward`` sorts the graph and runs each node's *pullback
 the chain rule at that node (``pullback`` below is the plain reference; on numbers
 each primitive runs one generated from its partials by ``_pullbacks``, installed at
 its first backward). The rule table (``_rules``) registers every primitive and binds
-Python's operators onto ``Value``. Other modules use ``toposort``, ``local_partials``
-and ``_data``; nothing outside this module touches its lock or its marks.
+Python's operators onto ``Value``. Other modules use ``toposort``, ``local_partials``,
+``check_unchanged`` and ``_data``; nothing outside this module touches its lock or
+its marks.
 
 Layout of a node, chosen for speed and memory (a node and its float cost ~104 bytes,
 and each slot left empty is one pointer less for the garbage collector to walk):
@@ -29,7 +30,7 @@ import functools
 import math
 import numbers
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar, overload
@@ -345,6 +346,7 @@ class Primitive:
             raise TypeError(
                 f"{self.name}() takes {self.arity} argument(s), got {len(args)}"
             )
+        made = _NOW  # before the data is read (see _record)
         datas = []
         lifted = carried = False
         for x in args:
@@ -375,7 +377,7 @@ class Primitive:
         operands = [
             x if isinstance(x, Value) else d for x, d in zip(args, datas, strict=True)
         ]
-        return _record(self, data, operands)
+        return _record(self, data, operands, made)
 
     def method(self, reflected: bool = False) -> Callable[..., Any]:
         """This primitive as a ``Value`` method (an operator, or ``x.exp()``).
@@ -465,20 +467,21 @@ def _unary_method(op: Primitive) -> Callable[[Value], Value]:
     new = _new
 
     def unary(x: Value) -> Value:
+        made = _NOW  # before the data is read (see _record)
         try:
             data = fn(x._d)
         except (ArithmeticError, ValueError) as err:
             raise _forward_error(op, err, (x,)) from None
         if mode() != _RECORD:
-            return _record(op, data, (x,))
+            return _record(op, data, (x,), made)
         out = new(value)  # the node, made inline: the hot path
         out._d = data
         out.grad = 0
         out._op = op
         out._a = x
         out._b = None
-        if _NOW:
-            out._label = _NOW  # when it was made (see _check_unchanged)
+        if made:
+            out._label = made  # when it was made (see check_unchanged)
         return out
 
     return unary
@@ -491,6 +494,7 @@ def _binary_method(op: Primitive, reflected: bool) -> Callable[[Value, Any], Any
     new = _new
 
     def binary(x: Value, y: Any) -> Any:
+        made = _NOW  # before the data is read (see _record)
         if type(y) is value:
             yd = y._d
         else:
@@ -505,18 +509,19 @@ def _binary_method(op: Primitive, reflected: bool) -> Callable[[Value, Any], Any
         except (ArithmeticError, ValueError) as err:
             raise _forward_error(op, err, (x, y)) from None
         if mode() != _RECORD:
-            return _record(op, data, (x, y))
+            return _record(op, data, (x, y), made)
         out = new(value)  # the node, made inline: the hot path
         out._d = data
         out.grad = 0
         out._op = op
         out._a = x
         out._b = y
-        if _NOW:
-            out._label = _NOW  # when it was made (see _check_unchanged)
+        if made:
+            out._label = made  # when it was made (see check_unchanged)
         return out
 
     def reflected_binary(y: Value, x: Any) -> Any:  # x OP y, as y.__rop__(x)
+        made = _NOW  # before the data is read (see _record)
         xd = _operand(x)
         if xd is NotImplemented:
             return xd
@@ -526,7 +531,7 @@ def _binary_method(op: Primitive, reflected: bool) -> Callable[[Value, Any], Any
             data = fn(xd, y._d)
         except (ArithmeticError, ValueError) as err:
             raise _forward_error(op, err, (x, y)) from None
-        return _record(op, data, (x, y))  # a constant on the left: the rarer form
+        return _record(op, data, (x, y), made)  # a constant on the left: rarer
 
     return reflected_binary if reflected else binary
 
@@ -695,34 +700,45 @@ def _changed_since(node: Value) -> Value | None:
     return None
 
 
-def _check_node(node: Value) -> None:
+def _check_node(node: Value, who: str = "backward") -> None:
     """Raise ``RuntimeError`` if ``_changed_since(node)`` names a Value."""
     changed = _changed_since(node)
     if changed is not None:
-        raise _changed(changed, node)
+        used = "it was computed" if changed is node else f"{node.op} used it"
+        label = f", label={changed.label!r}" if changed.label else ""
+        raise RuntimeError(
+            f"{who}: the data of Value(data={changed._d!r}{label}) was set after "
+            f"{used}, so the graph holds numbers from before and after; build the "
+            "graph again after setting data (or use detach() for a fresh leaf)"
+        )
 
 
-def _check_unchanged(nodes: list[Value]) -> None:
-    """``_check_node`` for each of ``nodes`` (interior) made before the last
-    assignment to any data."""
+def check_unchanged(nodes: Iterable[Value], who: str = "backward") -> None:
+    """Raise ``RuntimeError`` naming the Value, if any node of ``nodes`` reads data
+    (its own, or an operand's) assigned after the node was made.
+
+    What a pass (or anything else taking local derivatives on a graph, as ``who``)
+    checks before it runs. Only nodes made before the last assignment are looked
+    at; leaves pass.
+
+    >>> x = Value(2.0)
+    >>> y = x * x
+    >>> check_unchanged([y])
+    >>> x.data = 3.0
+    >>> check_unchanged([y], "explain")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    RuntimeError: explain: the data of Value(data=3.0) was set after mul used it, ...
+    """
     now = _NOW
     if not now:
         return
     for node in nodes:
         try:  # made since the last assignment (stamped now): nothing it reads changed
             if node._label is not now:
-                _check_node(node)
+                _check_node(node, who)
         except AttributeError:  # no stamp: made before any was set
-            _check_node(node)
-
-
-def _changed(x: Value, node: Value) -> RuntimeError:
-    used = "it was computed" if x is node else f"{node.op} used it"
-    return RuntimeError(
-        f"backward: the data of {x!r} was set after {used}, so the graph "
-        "holds numbers from before and after; build the graph again after "
-        "setting data (or use detach() for a fresh leaf)"
-    )
+            _check_node(node, who)
 
 
 _FRESH: Final = 0  # the grad of a new leaf (the int 0, a single object in CPython)
@@ -752,8 +768,15 @@ def _forward_error(
         return err
 
 
-def _record(op: Primitive, data: Any, args: tuple[Any, ...] | list[Any]) -> Value:
-    """Make the node for ``op`` applied to ``args`` (the generic, slower path)."""
+def _record(
+    op: Primitive, data: Any, args: tuple[Any, ...] | list[Any], made: int
+) -> Value:
+    """Make the node for ``op`` applied to ``args`` (the generic, slower path).
+
+    ``made`` is the clock (``_NOW``) read before the operands' data was: a thread
+    assigning one of them meanwhile then leaves the node older than the assignment,
+    so a pass refuses it (a refusal too many at worst, never a mixed gradient).
+    """
     mode = _mode()
     carrier = type(data) is not float and not _is_number(data)
     if mode == _NO_GRAD:
@@ -769,8 +792,8 @@ def _record(op: Primitive, data: Any, args: tuple[Any, ...] | list[Any]) -> Valu
         out._b = args[1]
     else:
         out._b = tuple(args[1:])
-    if _NOW:
-        out._label = _NOW
+    if made:
+        out._label = made
     if mode == _ANOMALY:
         _check_anomaly(out)
     return out
@@ -952,7 +975,7 @@ class Value(_Methods):
         >>> y.backward()  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        RuntimeError: backward: the data of Value(data=3.0, grad=0) was set ...
+        RuntimeError: backward: the data of Value(data=3.0) was set after mul ...
         """
         return self._d
 
@@ -961,6 +984,7 @@ class Value(_Methods):
         global _NOW
         if type(data) is not float and type(data) is not int:
             data = self._number("Value.data", data)
+        self._d = data  # first: a node made meanwhile is older than the clock's step
         with _CLOCK_LOCK:  # two threads setting data never take the same time
             _NOW += 1
             now = _NOW
@@ -969,7 +993,6 @@ class Value(_Methods):
         else:
             label = self.label
             self._label = (None, label) if label else None  # made at: unknown
-        self._d = data
 
     # -- what a node is ------------------------------------------------------------
 
@@ -1617,7 +1640,7 @@ def _backward(root: Value, seed: Any, create_graph: bool) -> None:
             record.sort_root = root
             order = _interior_toposort(root, record.saved, record.touched)
             record.sorted = True
-            _check_unchanged(order)
+            check_unchanged(order)
             zero = root.grad
             root.grad = seed
             _run_pullbacks(order, zero, create_graph)
@@ -1682,7 +1705,7 @@ def _backward_chain(node: Value, record: _Pass) -> Value | None:
     now = _NOW
     try:
         while True:
-            if now:  # some data was set: check this node's (see _check_unchanged)
+            if now:  # some data was set: check this node's (see check_unchanged)
                 try:
                     if node._label is not now:
                         _check_node(node)
@@ -1727,14 +1750,15 @@ def _gradients(
 ) -> tuple[list[Any], bool]:
     """d(root)/d(w) for each w in ``wrt`` by one reverse pass, for the transforms.
 
-    Unlike ``backward`` this leaves every ``grad`` outside the pass as it was, so a
-    transform nested in another never leaks into it:
+    Unlike ``backward`` this leaves every ``grad`` as it was (as PyTorch's
+    ``autograd.grad`` does), so a transform nested in another never leaks into it:
 
     - the search stops at ``wrt``: each is a leaf for this pass, even one made by an
       operation (a transform's link to its caller's Value), so the caller's graph
       below it is neither visited nor charged;
-    - every other leaf reached (a Value the function closed over) gets its ``grad``
-      back afterwards.
+    - every other node reached (a Value the function closed over, and what it was
+      made from) gets its ``grad`` back afterwards, whether the pass completes or
+      raises.
 
     ``create_graph`` may be a function of the set of leaves reached, deciding once
     they are known (the transforms build Values only if ``root`` depends on a Value
@@ -1748,9 +1772,12 @@ def _gradients(
                 w._b = None if _made_at(w) is not None else _NOW
             w._op = None
             w._a = None  # its _a holds its sum (see _commit)
+        marked: dict[Value, Any] = {}  # interior grads before the pass, where not 0
+        order: list[Value] = []
         try:
-            order = [] if root._op is None else _interior_toposort(root)
-            _check_unchanged(order)
+            if root._op is not None:
+                order = _interior_toposort(root, marked)
+            check_unchanged(order)
             leaves = {root} if root._op is None else set()
             add = leaves.add
             for node in order:  # the leaves among the operands
@@ -1782,6 +1809,8 @@ def _gradients(
                 for leaf, grad in saved:
                     leaf.grad = grad
         finally:
+            for node in order:
+                node.grad = marked.get(node, _FRESH)
             for w, (op, a, b) in zip(reversed(wrt), reversed(ops), strict=True):
                 w._op = op
                 w._a = a

@@ -13,6 +13,8 @@ import math
 import pickle
 import subprocess
 import sys
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -137,6 +139,95 @@ class TestEveryPath:
         x.data = 3.0
         with pytest.raises(RuntimeError, match="'x'"):
             y.backward()
+
+
+class TestThreads:
+    def test_an_assignment_racing_a_forward_is_never_mixed(self) -> None:
+        # One thread builds x * x while another assigns x: a node built from the
+        # old number must be refused (one built from the new may be, harmlessly).
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(1e-6)
+        try:
+            for _ in range(150):
+                x = Value(0.0)
+                built: list[Value] = []
+                done = threading.Event()
+
+                def build(
+                    x: Value = x, built: list[Value] = built, done: Any = done
+                ) -> None:
+                    while not done.is_set():
+                        built.append(x * x)
+
+                worker = threading.Thread(target=build)
+                worker.start()
+                time.sleep(0.0002)
+                x.data = 1.0
+                done.set()
+                worker.join()
+                for y in built:
+                    if y.data == 0.0:  # from the old number
+                        with pytest.raises(RuntimeError):
+                            y.backward()
+        finally:
+            sys.setswitchinterval(interval)
+
+
+class TestOtherRoutes:
+    """What else takes local derivatives on a graph: the transforms, explain,
+    traced replay."""
+
+    def test_a_transform_that_raises_leaves_every_grad(self) -> None:
+        w = Value(1.0)
+        h = ag.exp(w)
+        (h * 2).backward()
+        grads = (w.grad, h.grad)
+        w.data = 2.0
+        with pytest.raises(RuntimeError, match="exp used it"):
+            ag.grad(lambda x: x * h)(3.0)
+        assert (w.grad, h.grad) == grads and type(h.grad) is float
+
+    def test_a_transform_leaves_the_grads_of_what_it_closes_over(self) -> None:
+        # As torch.autograd.grad: no .grad changes, and the graph still pickles.
+        w = Value(1.0)
+        h = ag.exp(w)
+        (h * 2).backward()
+        grads = (w.grad, h.grad)
+        ag.grad(lambda x: x * h)(3.0)
+        ag.hessian(lambda x: x * x * h)(3.0)
+        assert (w.grad, h.grad) == grads
+        pickle.dumps(h)
+
+    def test_explain_and_backward_steps_refuse_as_backward_does(self) -> None:
+        from autograd_scalar.viz import backward_steps, explain
+
+        x = Value(2.0, label="x")
+        y = f(x)
+        x.data = 3.0
+        with pytest.raises(RuntimeError, match=r"explain: the data of .*'x'"):
+            explain(y, x)
+        with pytest.raises(RuntimeError, match="backward_steps: the data of"):
+            backward_steps(y)
+
+    def test_replay_sees_an_assignment_to_a_node_it_closes_over(self) -> None:
+        w = Value(1.0)
+        h = ag.exp(w)
+
+        def g(x: Any) -> Any:
+            return h * x
+
+        traced = ag.trace(g, 1.0)
+        h.data = 100.0
+        assert traced.value_and_grad(2.0) == (g(2.0).data, (100.0,))
+
+    def test_the_message_shows_no_half_written_grad(self) -> None:
+        h = ag.exp(Value(1.0))
+        h.data = 5.0
+        y = h * 2
+        with pytest.raises(RuntimeError) as raised:
+            y.backward()
+        assert "grad" not in str(raised.value).split(" was set")[0]
+        assert h.grad == 0
 
 
 class TestInteriorNodes:

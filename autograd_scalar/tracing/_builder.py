@@ -26,8 +26,8 @@ class Graph:
     ``order`` lists node numbers and decisions (guards) in the order the code runs
     them. ``operands[i]`` holds, per input of node i, a node number or a constant as
     a 1-tuple (the loop finder replaces some by loop variables). ``leaves`` maps the
-    Values read that are not arguments to the data written into the code (the
-    staleness check).
+    Values read that are not arguments (leaves, and nodes that depend on none) to
+    the data written into the code (the staleness check).
     """
 
     def __init__(self, params: list[str], args: list[Value], names: _Names) -> None:
@@ -164,8 +164,8 @@ def classify(graph: Graph) -> None:
                 else:
                     data = x
                 ops.append((data,))
-            else:  # a node that depends on no argument
-                data = nodes[j].data
+            else:  # a node that depends on no argument: its number is checked too
+                data = leaves[nodes[j]] = nodes[j].data
                 ops.append(j)
             pattern.append(_constant_key(data))
             shape.append(type(data))

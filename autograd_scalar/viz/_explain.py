@@ -27,7 +27,7 @@ from __future__ import annotations
 import html
 from typing import Any, ClassVar, NamedTuple
 
-from .._engine import Value, local_partials, toposort
+from .._engine import Value, check_unchanged, local_partials, toposort
 from ._graph import Names, names, reading_order, show
 
 
@@ -160,6 +160,7 @@ def backward_steps(out: Value) -> BackwardSteps:
     # The engine's order, so that each input's gradient adds the same terms in the
     # same order as backward() does: the same floats, bit for bit.
     order = toposort(out)
+    check_unchanged(order, "backward_steps")  # as backward() refuses a mixed graph
     grads: dict[Value, Any] = {node: 0 for node in order}
     grads[out] = out.data**0  # 1 in the type of the data, as backward() seeds it
     steps = []
@@ -291,6 +292,7 @@ def explain(out: Value, wrt: Value, *, max_paths: int = 10_000) -> Explanation:
     if not isinstance(wrt, Value):
         raise TypeError(f"explain: wrt must be a Value, got {type(wrt).__name__}")
     count = _path_counts(out, wrt)
+    check_unchanged(count, "explain")  # as backward() refuses a mixed graph
     total = count.get(out, 0)
     if total > max_paths:
         raise ValueError(
