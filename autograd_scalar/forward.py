@@ -171,10 +171,30 @@ def _operator(prim: Primitive, reflected: bool) -> Callable[..., Any]:
 _bind(Dual, _operator)
 
 
+def _carries(x: Any, tag: int) -> bool:
+    """Whether ``x`` is a dual tagged ``tag``, or a Value carrying one."""
+    if isinstance(x, Value):
+        x = x.data
+    return isinstance(x, Dual) and x.tag == tag
+
+
 def _split(out: Any, tag: int) -> tuple[Any, Any]:
     """(value, tangent) of one output of a ``jvp`` call tagged ``tag``."""
+    if _carries(out, tag) and isinstance(out, Value):
+        # A Value carrying the dual (f ran a reverse pass on Values carrying duals,
+        # as grad does on a function closing over a Value): the dual's parts.
+        return _split(out.data, tag)
     if isinstance(out, Dual) and out.tag == tag:
-        return out.primal, out.tangent
+        # A reverse pass inside f (forward over reverse) can leave the perturbation
+        # in the parts too: p + t e with p = p' + t' e is p' + (t' + t) e, and the e
+        # in t drops out (e * e = 0).
+        primal, tangent = out.primal, out.tangent
+        if _carries(tangent, tag):
+            tangent = _split(tangent, tag)[0]
+        if _carries(primal, tag):
+            primal, inner = _split(primal, tag)
+            tangent = inner + tangent
+        return primal, tangent
     if _is_operand(out):
         return out, _number(out) ** 0 * 0  # does not depend on the perturbation
     raise TypeError(

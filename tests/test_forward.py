@@ -288,6 +288,33 @@ class TestForwardReverseAgreement:
         d_rev = grad(grad(f))(x, y)
         assert math.isclose(float(d_fwd), float(d_rev), rel_tol=1e-8, abs_tol=1e-8)
 
+    @given(
+        f=expressions(depth=3),
+        x=st.floats(-2, 2),
+        y=st.floats(0.1, 2),
+        tx=st.floats(-1, 1),
+        ty=st.floats(-1, 1),
+        closed_over=st.booleans(),
+    )
+    def test_forward_over_reverse_in_every_direction(
+        self,
+        f: Callable[..., Any],
+        x: float,
+        y: float,
+        tx: float,
+        ty: float,
+        closed_over: bool,
+    ) -> None:
+        """jvp of grad, both inputs moving, equals the Hessian (reverse over
+        reverse) times the tangent; also when f closes over a Value."""
+        w = Value(1.5)
+        g = (lambda a, b: f(a, b) * w) if closed_over else f
+        h = ag.hessian(g)(x, y)
+        for i in (0, 1):
+            _, tangent = jvp(grad(g, argnums=i), (x, y), (tx, ty))
+            want = float(h[i][0]) * tx + float(h[i][1]) * ty
+            assert math.isclose(float(tangent), want, rel_tol=1e-8, abs_tol=1e-8)
+
 
 class TestErrors:
     """jvp's arguments are checked, naming the bad value."""
