@@ -1640,7 +1640,6 @@ def _backward(root: Value, seed: Any, create_graph: bool) -> None:
             record.sort_root = root
             order = _interior_toposort(root, record.saved, record.touched)
             record.sorted = True
-            check_unchanged(order)
             zero = root.grad
             root.grad = seed
             _run_pullbacks(order, zero, create_graph)
@@ -1723,7 +1722,8 @@ def _backward_chain(node: Value, record: _Pass) -> Value | None:
 
 
 def _run_pullbacks(order: list[Value], zero: Any, create_graph: bool) -> None:
-    """Run every node's local chain rule, consumers first (``order`` from the sort)."""
+    """Run every node's local chain rule, consumers first (``order`` from the sort),
+    each after checking that no data it reads was assigned since it was made."""
     root = order[-1] if order else None
     if not create_graph and (
         root is None or (_is_number(root._d) and _is_number(root.grad))
@@ -1734,6 +1734,7 @@ def _run_pullbacks(order: list[Value], zero: Any, create_graph: bool) -> None:
     # number (forward mode's Dual, when jvp differentiates a gradient; the generated
     # pullbacks are for plain numbers). It writes leaves directly: their old grads are
     # kept first, so that a pass that fails can put them back (see _rollback).
+    check_unchanged(order)
     saved = zero.saved if type(zero) is _Visited else {}
     for node in reversed(order):
         for x in node._inputs():
@@ -1777,7 +1778,6 @@ def _gradients(
         try:
             if root._op is not None:
                 order = _interior_toposort(root, marked)
-            check_unchanged(order)
             leaves = {root} if root._op is None else set()
             add = leaves.add
             for node in order:  # the leaves among the operands
@@ -1825,8 +1825,19 @@ def _backward_numbers(order: list[Value], zero: int) -> None:
     still ``zero``, or a fresh leaf's 0, is replaced by a node's first contribution
     rather than added to.
     """
+    now = _NOW
+    if not now:  # no data was ever assigned: nothing to check
+        for node in reversed(order):
+            # Not node._op._pullback(...): as a method call, that misses the fast
+            # path for reading a slot (CPython 3.11).
+            pullback = node._op._pullback  # type: ignore[union-attr]  # interior
+            pullback(node, node.grad, zero)
+        return
     for node in reversed(order):
-        # Not node._op._pullback(...): as a method call, that misses the fast path
-        # for reading a slot (CPython 3.11).
+        try:  # check_unchanged, inline: stamped now, nothing it reads changed
+            if node._label is not now:
+                _check_node(node)
+        except AttributeError:  # no stamp: made before any was set
+            _check_node(node)
         pullback = node._op._pullback  # type: ignore[union-attr]  # interior: has _op
         pullback(node, node.grad, zero)
