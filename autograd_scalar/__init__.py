@@ -14,16 +14,8 @@ gradient of the output with respect to every node.
 from typing import TYPE_CHECKING, Any
 
 from . import _rules
-from ._engine import (
-    GraphBreakWarning,
-    Primitive,
-    Value,
-    detect_anomaly,
-    enable_grad,
-    is_grad_enabled,
-    no_grad,
-    stop_gradient,
-)
+from ._engine import GraphBreakWarning, Primitive, Value, stop_gradient
+from ._modes import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from ._rules import primitive, registered, unregister
 from .forward import jvp
 from .functional import (

@@ -38,10 +38,9 @@ from ._engine import (
     _Carrier,
     _gradients,
     _is_number,
-    enable_grad,
-    is_grad_enabled,
     toposort,
 )
+from ._modes import enable_grad, is_grad_enabled
 from .forward import Dual, _number, jvp
 
 __all__ = [

@@ -19,6 +19,7 @@ from typing import Any
 
 from .. import _engine
 from .._engine import Value, _is_number
+from .._modes import enable_grad
 from ._bindings import Bindings
 from ._builder import Decision
 from ._program import Program, compile_trace
@@ -183,7 +184,7 @@ class Traced:
 
         token = _engine._OBSERVER.set(observe)
         try:
-            with _engine.enable_grad():
+            with enable_grad():
                 out = self.f(*xs)
         finally:
             _engine._OBSERVER.reset(token)
