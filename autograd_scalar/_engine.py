@@ -55,7 +55,13 @@ evaluated on numbers (first order) or on Values (to differentiate again).
 
 
 def _is_number(x: object) -> bool:
-    return type(x) is float or type(x) is int or isinstance(x, numbers.Real)
+    """A real number: Python's, numpy's (``bool_`` too, as ``bool`` is), a Fraction."""
+    return (
+        type(x) is float
+        or type(x) is int
+        or isinstance(x, numbers.Real)
+        or (type(x).__module__ == "numpy" and type(x).__name__ in ("bool", "bool_"))
+    )
 
 
 def _plain(x: Any) -> Any:
@@ -582,7 +588,7 @@ def _operand(y: Any) -> Any:
         return y
     if isinstance(y, Value):  # before the slower ABC check: a subclass of Value
         return y._d
-    if isinstance(y, numbers.Real):
+    if _is_number(y):
         return _plain(y)
     return NotImplemented
 

@@ -33,7 +33,7 @@ import itertools
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._engine import Primitive, Value, _is_number
+from ._engine import Primitive, Value, _is_number, _plain
 from ._rules import _bind
 
 __all__ = ["Dual", "jvp"]
@@ -84,8 +84,8 @@ class Dual(_DualMethods):
     __slots__ = ("primal", "tag", "tangent")
 
     def __init__(self, primal: Any, tangent: Any, tag: int) -> None:
-        self.primal = primal
-        self.tangent = tangent
+        self.primal = _plain(primal)  # a numpy scalar as the Python number
+        self.tangent = _plain(tangent)
         self.tag = tag
 
     def __repr__(self) -> str:
@@ -96,7 +96,8 @@ class Dual(_DualMethods):
         """Apply ``prim`` to ``args``, some of them duals: the forward chain rule."""
         tag = max(x.tag for x in args if isinstance(x, Dual))
         primals = [
-            x.primal if isinstance(x, Dual) and x.tag == tag else x for x in args
+            x.primal if isinstance(x, Dual) and x.tag == tag else _plain(x)
+            for x in args
         ]
         ans = prim(*primals)
         tangent: Any = None

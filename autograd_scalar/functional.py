@@ -38,6 +38,7 @@ from ._engine import (
     _Carrier,
     _gradients,
     _is_number,
+    _plain,
     toposort,
 )
 from ._modes import enable_grad, is_grad_enabled
@@ -231,7 +232,7 @@ class _Vjp:
 
 def _scalar(out: Any, who: str) -> Any:
     if _is_scalar(out):
-        return out
+        return _plain(out)  # a numpy scalar (an output, a cotangent): Python's number
     raise TypeError(
         f"{who}: the function must return a scalar (a number or a Value) to be "
         f"differentiated, got {type(out).__name__}: {out!r}"

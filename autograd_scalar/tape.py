@@ -25,7 +25,7 @@ import weakref
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from ._engine import Primitive, _is_number
+from ._engine import Primitive, _is_number, _plain
 from ._rules import _pow as pow_
 from ._rules import registered
 
@@ -169,7 +169,7 @@ class ConstantNode(CompNode):
         super().__init__(tape)
 
     def forward(self) -> None:
-        self.output = self.value
+        self.output = _plain(self.value)  # a numpy scalar: the Python number
 
     def __repr__(self) -> str:
         return f"ConstantNode({self.value!r})"
@@ -208,7 +208,7 @@ class PrimitiveNode(CompNode):
                 raise TypeError(
                     f"{name}() takes nodes or numbers, got {type(x).__name__}: {x!r}"
                 )
-        self.inputs = tuple(inputs)
+        self.inputs = tuple(x if isinstance(x, CompNode) else _plain(x) for x in inputs)
         if arity == 1:
             self.x = inputs[0]
         elif arity == 2:

@@ -63,6 +63,81 @@ class TestNumpyScalars:
         assert type(ag.exp(np.float64(0.0))) is float
 
 
+def _outcome(run: Any) -> Any:
+    """What ``run()`` gives: its result with the type of every number in it, or the
+    type of the exception it raises."""
+    try:
+        out = run()
+    except (ArithmeticError, ValueError, TypeError) as err:
+        return type(err)
+    return _typed(out)
+
+
+def _typed(x: Any) -> Any:
+    if isinstance(x, tuple | list):
+        return [_typed(v) for v in x]
+    if isinstance(x, Value):
+        x = x.data
+    return (type(x), x)
+
+
+def _paths() -> dict[str, Any]:
+    """Each route a number takes into the package, as ``route(a, b)`` on numbers."""
+    from autograd_scalar.tape import ConstantNode, Power, Tape, node_class
+
+    def tape(a: Any, b: Any) -> Any:
+        t = Tape()
+        x = ConstantNode(a, t)
+        y = node_class("truediv")(Power(x, 3, t), b, t)
+        t.forward()
+        t.backward()
+        return y.output, x.gradient
+
+    def backward(a: Any, b: Any) -> Any:
+        x = Value(a)
+        y = x**3 / b
+        y.backward()
+        return y.data, x.grad
+
+    return {
+        "operators": lambda a, b: (Value(2.0) + a, a * Value(2.0), Value(a) / b),
+        "functions": lambda a, b: (ag.sin(a), ag.atan2(a, b)),
+        "backward": backward,
+        "grad": lambda a, b: ag.value_and_grad(lambda x: x**3 / b)(a),
+        "jvp": lambda a, b: ag.jvp(lambda x: x**3 / b, (a,), (b,)),
+        "vjp": lambda a, b: ag.vjp(lambda x: x**3, a)[1](b),
+        "hvp": lambda a, b: ag.hvp(lambda x: x**3, (a,), (b,)),
+        "trace": lambda a, b: ag.trace(lambda x: x**3 / b, 1.0).value_and_grad(a),
+        "tape": tape,
+    }
+
+
+class TestNumpyScalarsOnEveryPath:
+    """Each route into the package gives, for numpy scalars, exactly what it gives
+    for the Python numbers of the same values: the same results of the same types,
+    or the same exception (no wrapped int, no inf from a division by zero)."""
+
+    np = pytest.importorskip("numpy")
+
+    @pytest.mark.parametrize("path", sorted(_paths()))
+    @pytest.mark.parametrize(
+        ("a", "b"),
+        [
+            (3_000_000_000, 7),  # int64 wraps where Python's int does not
+            (1.5, 0.0),  # numpy divides by zero to inf; Python raises
+            (True, 2),  # numpy's bool_ is Python's bool
+            (-8.0, 1e-300),
+        ],
+    )
+    def test_as_python_numbers(self, path: str, a: Any, b: Any) -> None:
+        np = self.np
+        route = _paths()[path]
+        expected = _outcome(lambda: route(a, b))
+        na, nb = np.asarray(a)[()], np.asarray(b)[()]  # numpy scalars of those values
+        assert type(na).__module__ == type(nb).__module__ == "numpy"
+        assert _outcome(lambda: route(na, nb)) == expected
+
+
 class TestUserPartials:
     """A user primitive's partial must give a real number."""
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import _engine
-from .._engine import Value, _is_number
+from .._engine import Value, _is_number, _plain
 from .._modes import enable_grad
 from ._bindings import Bindings
 from ._builder import Decision
@@ -106,8 +106,10 @@ class Traced:
 
     def __call__(self, *args: Any) -> Any:
         """f's value at ``args`` (plain numbers, or arrays: see ``trace``)."""
-        if self._check(args) is None:
+        numbers = self._check(args)
+        if numbers is None:
             return self._over_arrays(args, grad=False)[0]
+        args = numbers
         if self._bindings is not None and self._bindings.changed():
             self._forget()
         for program in self._programs:
@@ -128,8 +130,10 @@ class Traced:
     def value_and_grad(self, *args: Any) -> tuple[Any, tuple[Any, ...]]:
         """``(f(*args), (df/dargs[0], df/dargs[1], ...))`` at plain numbers, or
         elementwise over arrays (see ``trace``)."""
-        if self._check(args) is None:
+        numbers = self._check(args)
+        if numbers is None:
             return self._over_arrays(args, grad=True)
+        args = numbers
         if self._bindings is not None and self._bindings.changed():
             self._forget()
         for program in self._programs:
@@ -148,13 +152,17 @@ class Traced:
         return self._miss(args)
 
     def _check(self, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
-        """The arguments if all are plain numbers; None if some are arrays."""
+        """The arguments as Python numbers if all are numbers (a numpy scalar is
+        replayed as the Python number of the same value); None if some are arrays."""
         if len(args) != len(self._params):
             raise TypeError(
                 f"traced {self.name}() takes {len(self._params)} argument(s), "
                 f"got {len(args)}"
             )
+        plain = True
         for i, x in enumerate(args):
+            if type(x) is float or type(x) is int:
+                continue
             if not _is_number(x) or isinstance(x, Value):
                 if hasattr(x, "__array__"):  # numpy's, or one numpy can take
                     return None
@@ -162,7 +170,8 @@ class Traced:
                     f"traced {self.name}() takes numbers, got {type(x).__name__} "
                     f"for argument {i}: {x!r}"
                 )
-        return args
+            plain = False
+        return args if plain else tuple(map(_plain, args))
 
     def _forget(self) -> None:
         """Drop every trace: a name f reads was rebound since they were made."""
